@@ -1,0 +1,424 @@
+"""The one durable job queue: reminders, sweeps, escalations and retention all run through it.
+
+Jobs live in the `jobs` table, so nothing is lost on a restart or crash. A job is identified by
+an idempotent key (for example ``meeting-reminder:42:2026-12-01T19:00Z``): scheduling the same
+key again moves a pending job, and is a no-op once that job has run, so a restart that schedules
+everything again never sends anything twice. A key names one occurrence; repeating work
+schedules the next occurrence under its own key.
+
+Claiming is one atomic UPDATE (with ``FOR UPDATE SKIP LOCKED`` on PostgreSQL), so several
+processes can share the queue and each job runs once. A claimed job holds a lease; a process
+that dies mid-job leaves it to be reclaimed when the lease expires, and a handler is cut off
+before its lease runs out so no two processes ever hold the same job.
+
+Keys and kinds are logged: never put an anonymous author's id in a key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Integer, and_, delete, event, func, literal, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.sql.elements import ColumnElement
+
+from bot.db.models import Job, JobState
+from bot.db.types import utcnow
+from bot.tasks import create_task
+
+log = logging.getLogger(__name__)
+
+FINISHED_STATES = (JobState.DONE, JobState.DEAD, JobState.DROPPED)
+
+
+@dataclass(frozen=True, slots=True)
+class DueJob:
+    """What a handler receives: plain data, no database row."""
+
+    id: int
+    key: str
+    kind: str
+    guild_id: int | None
+    payload: dict[str, Any]
+    due_at: datetime
+    attempt: int
+
+
+Handler = Callable[[DueJob], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class JobKind:
+    name: str
+    handler: Handler
+    # How late a job may still run; None means however late (a missed milestone is still
+    # celebrated), a small value drops stale work (a reminder for a meeting that has started).
+    max_lateness: timedelta | None
+    max_attempts: int
+
+
+class PermanentJobError(Exception):
+    """Raised by a handler when retrying cannot help (the channel was deleted, say)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledJob:
+    key: str
+    kind: str
+    state: JobState
+    due_at: datetime
+    run_at: datetime
+    attempts: int
+    last_error: str | None
+
+
+class Scheduler:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        *,
+        worker_id: str | None = None,
+        shard_ids: Sequence[int] | None = None,
+        shard_count: int | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        lease: timedelta = timedelta(minutes=5),
+        max_idle: float = 30.0,
+        retry_base: timedelta = timedelta(seconds=30),
+        retry_cap: timedelta = timedelta(hours=1),
+        concurrency: int = 8,
+        retention: timedelta = timedelta(days=30),
+    ) -> None:
+        self._sessions = sessions
+        self.worker_id = worker_id or f"{socket.gethostname()}:{os.getpid()}"
+        self._shard_ids = tuple(shard_ids) if shard_ids is not None else None
+        self._shard_count = shard_count
+        self._clock = clock
+        self._lease = lease
+        self._max_idle = max_idle
+        self._retry_base = retry_base
+        self._retry_cap = retry_cap
+        self._retention = retention
+        self._slots = asyncio.Semaphore(concurrency)
+        self._kinds: dict[str, JobKind] = {}
+        self._wake = asyncio.Event()
+        self._next_wake_at: datetime | None = None
+        self._loop_task: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._last_purge: datetime | None = None
+
+    # -- registration ---------------------------------------------------------------------
+
+    def register(
+        self,
+        kind: str,
+        handler: Handler,
+        *,
+        max_lateness: timedelta | None = None,
+        max_attempts: int = 5,
+    ) -> None:
+        if kind in self._kinds:
+            raise ValueError(f"a handler for job kind {kind!r} is already registered")
+        self._kinds[kind] = JobKind(kind, handler, max_lateness, max_attempts)
+        self._wake.set()
+
+    def unregister(self, kind: str) -> None:
+        self._kinds.pop(kind, None)
+
+    # -- scheduling -----------------------------------------------------------------------
+
+    async def schedule(
+        self,
+        kind: str,
+        key: str,
+        due_at: datetime,
+        payload: dict[str, Any] | None = None,
+        *,
+        guild_id: int | None = None,
+        session: AsyncSession | None = None,
+    ) -> None:
+        """Add the job, or move it if it is still pending; a job that already ran is left alone.
+
+        Pass `session` to make the job part of the caller's transaction: it is then scheduled
+        exactly when the caller's change commits, and not at all if it rolls back.
+        """
+        if due_at.tzinfo is None:
+            raise ValueError("due_at must be timezone-aware")
+        values = {
+            "key": key,
+            "kind": kind,
+            "guild_id": guild_id,
+            "payload": payload or {},
+            "due_at": due_at,
+            "run_at": due_at,
+            "state": JobState.PENDING,
+            "attempts": 0,
+            "created_at": self._clock(),
+        }
+        if session is None:
+            async with self._sessions.begin() as own:
+                await own.execute(_upsert_pending(own, values))
+            self._notify(due_at)
+        else:
+            await session.execute(_upsert_pending(session, values))
+            _after_commit(session, lambda: self._notify(due_at))
+
+    async def cancel(self, key: str, *, session: AsyncSession | None = None) -> bool:
+        """Drop a pending job; returns whether there was one."""
+        return await self._delete_pending(Job.key == key, session) > 0
+
+    async def cancel_prefix(self, prefix: str, *, session: AsyncSession | None = None) -> int:
+        """Drop every pending job whose key starts with `prefix` (a meeting's reminders, say)."""
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return await self._delete_pending(Job.key.like(f"{escaped}%", escape="\\"), session)
+
+    async def _delete_pending(self, condition: ColumnElement[bool], session: AsyncSession | None) -> int:
+        stmt = delete(Job).where(condition, Job.state == JobState.PENDING)
+        if session is not None:
+            return _rowcount(await session.execute(stmt))
+        async with self._sessions.begin() as own:
+            return _rowcount(await own.execute(stmt))
+
+    async def jobs(self, prefix: str = "") -> list[ScheduledJob]:
+        """Every job whose key starts with `prefix`, soonest first (for admin views and tests)."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Job).where(Job.key.startswith(prefix, autoescape=True)).order_by(Job.run_at)
+            )
+            return [
+                ScheduledJob(j.key, j.kind, j.state, j.due_at, j.run_at, j.attempts, j.last_error)
+                for j in rows
+            ]
+
+    # -- running --------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._loop_task is None:
+            self._stopping = False
+            self._loop_task = create_task(self._run_forever(), name=f"scheduler:{self.worker_id}")
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop claiming; let running jobs finish for `grace` seconds, then release the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._loop_task is not None:
+            self._loop_task.cancel()
+            await asyncio.gather(self._loop_task, return_exceptions=True)
+            self._loop_task = None
+        if self._running:
+            _, still_running = await asyncio.wait(set(self._running), timeout=grace)
+            for task in still_running:
+                task.cancel()
+            await asyncio.gather(*still_running, return_exceptions=True)
+
+    async def run_due(self) -> int:
+        """Claim and run every job that is due now, waiting for them; returns how many ran.
+
+        The loop uses the same path; tests and benchmarks call it to run the queue by hand.
+        """
+        started: list[asyncio.Task[None]] = []
+        while True:
+            task = await self._claim_and_spawn()
+            if task is None:
+                break
+            started.append(task)
+        await asyncio.gather(*started, return_exceptions=True)
+        return len(started)
+
+    async def _run_forever(self) -> None:
+        while not self._stopping:
+            try:
+                await self._purge_finished()
+                while not self._stopping and await self._claim_and_spawn() is not None:
+                    pass
+                self._wake.clear()
+                delay = await self._seconds_until_next()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("the job queue could not be read; trying again shortly")
+                delay = min(5.0, self._max_idle)
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+            except TimeoutError:
+                pass
+
+    async def _claim_and_spawn(self) -> asyncio.Task[None] | None:
+        await self._slots.acquire()
+        try:
+            job = await self._claim()
+        except BaseException:
+            self._slots.release()
+            raise
+        if job is None:
+            self._slots.release()
+            return None
+        task = create_task(self._execute(job), name=f"job:{job.key}")
+        self._running.add(task)
+        task.add_done_callback(self._running.discard)
+        task.add_done_callback(lambda _: self._slots.release())
+        return task
+
+    async def _claim(self) -> DueJob | None:
+        if not self._kinds:
+            return None
+        now = self._clock()
+        claimable = and_(Job.kind.in_(self._kinds), self._claimable(now), self._shard_filter())
+        candidate = (
+            select(Job.id)
+            .where(claimable)
+            .order_by(Job.run_at)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        stmt = (
+            update(Job)
+            .where(Job.id == candidate, self._claimable(now))
+            .values(
+                state=JobState.RUNNING,
+                attempts=Job.attempts + 1,
+                claimed_by=self.worker_id,
+                lease_until=now + self._lease,
+            )
+            .returning(Job.id, Job.key, Job.kind, Job.guild_id, Job.payload, Job.due_at, Job.attempts)
+            .execution_options(synchronize_session=False)
+        )
+        async with self._sessions.begin() as session:
+            row = (await session.execute(stmt)).first()
+        if row is None:
+            return None
+        return DueJob(row.id, row.key, row.kind, row.guild_id, row.payload or {}, row.due_at, row.attempts)
+
+    @staticmethod
+    def _claimable(now: datetime) -> ColumnElement[bool]:
+        pending_and_due = and_(Job.state == JobState.PENDING, Job.run_at <= now)
+        lease_lapsed = and_(Job.state == JobState.RUNNING, Job.lease_until < now)
+        return or_(pending_and_due, lease_lapsed)
+
+    def _shard_filter(self) -> ColumnElement[bool]:
+        if self._shard_ids is None or self._shard_count is None:
+            return and_(True)
+        # Discord routes a guild to shard (guild_id >> 22) % shard_count.
+        shard_of_guild = Job.guild_id.op(">>")(literal(22, Integer)) % self._shard_count
+        return or_(Job.guild_id.is_(None), shard_of_guild.in_(self._shard_ids))
+
+    async def _execute(self, job: DueJob) -> None:
+        kind = self._kinds.get(job.kind)
+        if kind is None:  # unregistered while claimed, e.g. its cog was unloaded
+            await self._release(job)
+            return
+        lateness = self._clock() - job.due_at
+        if kind.max_lateness is not None and lateness > kind.max_lateness:
+            log.info("dropping job %s (%s): %s late, allowed %s", job.key, job.kind, lateness, kind.max_lateness)
+            await self._finish(job, JobState.DROPPED, f"stale: {lateness} late")
+            return
+        try:
+            async with asyncio.timeout(self._lease.total_seconds() * 0.9):
+                await kind.handler(job)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._release(job))
+            raise
+        except PermanentJobError as exc:
+            log.error("job %s (%s) failed for good: %s", job.key, job.kind, exc)
+            await self._finish(job, JobState.DEAD, str(exc))
+        except Exception as exc:
+            error = f"{type(exc).__name__}: {exc}"
+            if job.attempt >= kind.max_attempts:
+                log.error("job %s (%s) is dead after %d attempts", job.key, job.kind, job.attempt, exc_info=exc)
+                await self._finish(job, JobState.DEAD, error)
+            else:
+                delay = self.backoff(job.attempt)
+                log.warning("job %s (%s) failed (attempt %d), retrying in %s: %s",
+                            job.key, job.kind, job.attempt, delay, error, exc_info=exc)
+                await self._retry(job, delay, error)
+        else:
+            await self._finish(job, JobState.DONE, None)
+
+    def backoff(self, attempt: int) -> timedelta:
+        """Exponential: base, 2x base, 4x base, ... capped."""
+        return min(self._retry_base * (2 ** (attempt - 1)), self._retry_cap)
+
+    def _mine(self, job: DueJob) -> ColumnElement[bool]:
+        return and_(Job.id == job.id, Job.state == JobState.RUNNING, Job.claimed_by == self.worker_id)
+
+    async def _finish(self, job: DueJob, state: JobState, error: str | None) -> None:
+        await self._update_mine(job, state=state, last_error=error, finished_at=self._clock(), lease_until=None)
+
+    async def _retry(self, job: DueJob, delay: timedelta, error: str) -> None:
+        run_at = self._clock() + delay
+        await self._update_mine(job, state=JobState.PENDING, run_at=run_at, last_error=error,
+                                claimed_by=None, lease_until=None)
+        self._notify(run_at)
+
+    async def _release(self, job: DueJob) -> None:
+        """Hand a job back untouched (shutdown): it did not really get its attempt."""
+        await self._update_mine(job, state=JobState.PENDING, attempts=Job.attempts - 1,
+                                claimed_by=None, lease_until=None)
+
+    async def _update_mine(self, job: DueJob, **values: Any) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(update(Job).where(self._mine(job)).values(**values))
+
+    async def _seconds_until_next(self) -> float:
+        if not self._kinds:
+            self._next_wake_at = None
+            return self._max_idle
+        now = self._clock()
+        async with self._sessions() as session:
+            soonest = await session.scalar(
+                select(func.min(Job.run_at)).where(
+                    Job.kind.in_(self._kinds), Job.state == JobState.PENDING, self._shard_filter()
+                )
+            )
+            lapsed = await session.scalar(
+                select(func.min(Job.lease_until)).where(Job.kind.in_(self._kinds), Job.state == JobState.RUNNING)
+            )
+        candidates = [t for t in (soonest, lapsed) if t is not None]
+        next_at = min(candidates) if candidates else now + timedelta(seconds=self._max_idle)
+        self._next_wake_at = next_at
+        return max(0.0, min((next_at - now).total_seconds(), self._max_idle))
+
+    def _notify(self, run_at: datetime) -> None:
+        if self._next_wake_at is None or run_at < self._next_wake_at:
+            self._wake.set()
+
+    async def _purge_finished(self) -> None:
+        now = self._clock()
+        if self._last_purge is not None and now - self._last_purge < timedelta(hours=1):
+            return
+        self._last_purge = now
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                delete(Job).where(Job.state.in_(FINISHED_STATES), Job.finished_at < now - self._retention)
+            )
+        if removed := _rowcount(result):
+            log.info("removed %d finished jobs older than %s", removed, self._retention)
+
+
+def _upsert_pending(session: AsyncSession, values: dict[str, Any]) -> Any:
+    moved = {k: values[k] for k in ("kind", "guild_id", "payload", "due_at", "run_at")}
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Job).values(**values)
+    return stmt.on_conflict_do_update(
+        index_elements=[Job.key],
+        set_=moved,
+        where=Job.state == JobState.PENDING,
+    )
+
+
+def _after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:
+    event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)
+
+
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -1,0 +1,41 @@
+"""Fixtures shared by every test layer."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.db.engine import create_session_factory
+from tests.databases import Database, migrated_engine, postgres_schema, sqlite_database
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def database(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """An empty database of each kind: SQLite always, PostgreSQL where TEST_DATABASE_URL is set."""
+    if request.param == "sqlite":
+        yield sqlite_database(tmp_path)
+    else:
+        async with postgres_schema() as db:
+            yield db
+
+
+@pytest.fixture
+async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
+    """A database of each kind, upgraded to head by the real migrations."""
+    async with migrated_engine(database) as engine:
+        yield engine
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_session_factory(engine)
+
+
+@pytest.fixture
+async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """SQLite only, for the many service tests where the dialect does not matter."""
+    async with migrated_engine(sqlite_database(tmp_path)) as engine:
+        yield create_session_factory(engine)
