@@ -17,6 +17,7 @@ Keys and kinds are logged: never put an anonymous author's id in a key.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -246,10 +247,8 @@ class Scheduler:
             except Exception:
                 log.exception("the job queue could not be read; trying again shortly")
                 delay = min(5.0, self._max_idle)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=delay)
-            except TimeoutError:
-                pass
 
     async def _claim_and_spawn(self) -> asyncio.Task[None] | None:
         await self._slots.acquire()
@@ -345,7 +344,8 @@ class Scheduler:
 
     def backoff(self, attempt: int) -> timedelta:
         """Exponential: base, 2x base, 4x base, ... capped."""
-        return min(self._retry_base * (2 ** (attempt - 1)), self._retry_cap)
+        delay: timedelta = min(self._retry_base * (2 ** (attempt - 1)), self._retry_cap)
+        return delay
 
     def _mine(self, job: DueJob) -> ColumnElement[bool]:
         return and_(Job.id == job.id, Job.state == JobState.RUNNING, Job.claimed_by == self.worker_id)

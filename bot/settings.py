@@ -10,6 +10,7 @@ import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+from cryptography.fernet import Fernet
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from sqlalchemy.engine import make_url
@@ -52,6 +53,21 @@ class Settings(BaseSettings):
     def _token_not_blank(cls, value: SecretStr) -> SecretStr:
         if not value.get_secret_value().strip():
             raise ValueError("DISCORD_TOKEN is empty")
+        return value
+
+    @field_validator("bot_secret_key")
+    @classmethod
+    def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        try:
+            Fernet(value.get_secret_value().encode())
+        except (ValueError, TypeError):
+            raise ValueError(
+                "is not a Fernet key (32 url-safe base64-encoded bytes). Create one with: "
+                "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' "
+                "or leave it unset and the bot creates one in the data folder"
+            ) from None
         return value
 
     @field_validator("log_level", mode="before")

@@ -12,8 +12,8 @@ import os
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from bot.db.base import Base
 from bot.db import models  # noqa: F401  (registers every table on Base.metadata)
+from bot.db.base import Base
 from bot.db.engine import create_engine
 
 config = context.config

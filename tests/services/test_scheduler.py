@@ -171,7 +171,9 @@ async def test_a_sooner_job_wakes_a_sleeping_scheduler(sessions: async_sessionma
         await s.stop()
 
 
-async def test_schedule_moves_a_pending_job_and_ignores_one_that_ran(sessions: async_sessionmaker[AsyncSession]) -> None:
+async def test_schedule_moves_a_pending_job_and_ignores_one_that_ran(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
     ran: list[object] = []
 
     async def note(job: DueJob) -> None:

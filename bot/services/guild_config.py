@@ -1,0 +1,96 @@
+"""A server's setup: channels, roles, default time zone and crisis region, with an audit trail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import GuildSettings
+from bot.services import audit, crisis, timezones
+
+
+class ChannelPurpose(StrEnum):
+    ANNOUNCEMENTS = "announcements"
+    CHECKINS = "checkins"
+    REACHOUT = "reachout"
+    MEETINGS_LOG = "meetings_log"
+
+
+class RolePurpose(StrEnum):
+    VOLUNTEER = "volunteer"
+    FACILITATOR = "facilitator"
+    MODERATOR = "moderator"
+
+
+@dataclass(frozen=True, slots=True)
+class GuildConfig:
+    guild_id: int
+    announcements_channel_id: int | None = None
+    checkins_channel_id: int | None = None
+    reachout_channel_id: int | None = None
+    meetings_log_channel_id: int | None = None
+    volunteer_role_id: int | None = None
+    facilitator_role_id: int | None = None
+    moderator_role_id: int | None = None
+    timezone: str | None = None
+    crisis_region: str | None = None
+
+    def channel(self, purpose: ChannelPurpose) -> int | None:
+        value: int | None = getattr(self, f"{purpose.value}_channel_id")
+        return value
+
+    def role(self, purpose: RolePurpose) -> int | None:
+        value: int | None = getattr(self, f"{purpose.value}_role_id")
+        return value
+
+    @property
+    def is_complete(self) -> bool:
+        return all(getattr(self, f.name) is not None for f in fields(self))
+
+
+async def get(session: AsyncSession, guild_id: int) -> GuildConfig:
+    """The server's setup; a server that never ran /setup gets an empty one."""
+    row = await session.get(GuildSettings, guild_id)
+    return _to_config(row) if row else GuildConfig(guild_id)
+
+
+async def set_channels(
+    session: AsyncSession, guild_id: int, actor_id: int, channels: dict[ChannelPurpose, int]
+) -> GuildConfig:
+    return await _apply(session, guild_id, actor_id, {f"{p.value}_channel_id": v for p, v in channels.items()})
+
+
+async def set_roles(
+    session: AsyncSession, guild_id: int, actor_id: int, roles: dict[RolePurpose, int]
+) -> GuildConfig:
+    return await _apply(session, guild_id, actor_id, {f"{p.value}_role_id": v for p, v in roles.items()})
+
+
+async def set_timezone(session: AsyncSession, guild_id: int, actor_id: int, zone: str) -> GuildConfig:
+    return await _apply(session, guild_id, actor_id, {"timezone": timezones.validate(zone)})
+
+
+async def set_crisis_region(session: AsyncSession, guild_id: int, actor_id: int, region: str) -> GuildConfig:
+    return await _apply(session, guild_id, actor_id, {"crisis_region": crisis.validate_region(region)})
+
+
+async def _apply(session: AsyncSession, guild_id: int, actor_id: int, changes: dict[str, object]) -> GuildConfig:
+    """Write the values that differ, one audit row for each; unchanged values write nothing."""
+    row = await session.get(GuildSettings, guild_id)
+    if row is None:
+        row = GuildSettings(guild_id=guild_id)
+        session.add(row)
+    for column, new in changes.items():
+        old = getattr(row, column)
+        if old == new:
+            continue
+        setattr(row, column, new)
+        await audit.record(session, guild_id, actor_id, f"config.{column}", old, new)
+    await session.flush()
+    return _to_config(row)
+
+
+def _to_config(row: GuildSettings) -> GuildConfig:
+    return GuildConfig(**{f.name: getattr(row, f.name) for f in fields(GuildConfig)})

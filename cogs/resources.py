@@ -1,0 +1,37 @@
+"""/resources: crisis lines and coping tools, always private, in servers and in DMs."""
+
+from __future__ import annotations
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.client import RecoveryBot
+from bot.render import crisis_embed
+from bot.services import crisis, guild_config
+
+REGION_CHOICES = [app_commands.Choice(name=name, value=code) for code, name in crisis.region_choices()]
+
+
+class Resources(commands.Cog):
+    def __init__(self, bot: RecoveryBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="resources", description="Crisis lines and coping tools. Only you will see this.")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
+    @app_commands.describe(region="Show another country's lines (defaults to this server's region)")
+    @app_commands.choices(region=REGION_CHOICES)
+    async def resources(self, interaction: discord.Interaction,
+                        region: app_commands.Choice[str] | None = None) -> None:
+        code = region.value if region else await self.server_region(interaction.guild_id)
+        await interaction.response.send_message(embed=crisis_embed(crisis.for_region(code)), ephemeral=True)
+
+    async def server_region(self, guild_id: int | None) -> str | None:
+        if guild_id is None:
+            return None
+        async with self.bot.sessions() as session:
+            return (await guild_config.get(session, guild_id)).crisis_region
+
+
+async def setup(bot: RecoveryBot) -> None:
+    await bot.add_cog(Resources(bot))

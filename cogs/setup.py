@@ -1,0 +1,471 @@
+"""Server setup: the /setup wizard and /config, for managers (Manage Server)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import bot_can_post, manager_only, permission_names
+from bot.client import RecoveryBot
+from bot.render import CALM_BLUE
+from bot.services import crisis, guild_config, setup_blueprint, timezones
+from bot.services.errors import DomainError
+from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
+from bot.services.setup_blueprint import Visibility
+from bot.views import BaseModal, OwnedView
+
+log = logging.getLogger(__name__)
+
+CHANNEL_LABELS = {
+    ChannelPurpose.ANNOUNCEMENTS: "Announcements",
+    ChannelPurpose.CHECKINS: "Check-ins",
+    ChannelPurpose.REACHOUT: "Reach-out (private to volunteers and moderators)",
+    ChannelPurpose.MEETINGS_LOG: "Meetings log",
+}
+ROLE_LABELS = {
+    RolePurpose.VOLUNTEER: "Volunteer peers",
+    RolePurpose.FACILITATOR: "Facilitators",
+    RolePurpose.MODERATOR: "Moderators",
+}
+TEXT_CHANNEL_TYPES = [discord.ChannelType.text, discord.ChannelType.news]
+REGION_CHOICES = [app_commands.Choice(name=name, value=code) for code, name in crisis.region_choices()]
+
+
+class ServerSetup(commands.Cog):
+    def __init__(self, bot: RecoveryBot) -> None:
+        self.bot = bot
+
+    # -- /setup ---------------------------------------------------------------------------
+
+    @app_commands.command(name="setup", description="Set up the bot for this server, step by step.")
+    @manager_only()
+    async def setup_command(self, interaction: discord.Interaction) -> None:
+        guild = _guild(interaction)
+        config = await self.load(guild.id)
+        wizard = SetupWizard(self, interaction.user.id, guild, config)
+        await interaction.response.send_message(embed=wizard.embed(), view=wizard, ephemeral=True)
+        wizard.origin = interaction
+
+    # -- /config --------------------------------------------------------------------------
+
+    config = app_commands.Group(
+        name="config",
+        description="Change one server setting at a time.",
+        default_permissions=discord.Permissions(manage_guild=True),
+        guild_only=True,
+    )
+
+    @config.command(name="show", description="Show this server's setup and anything that needs attention.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def config_show(self, interaction: discord.Interaction) -> None:
+        guild = _guild(interaction)
+        config = await self.load(guild.id)
+        await interaction.response.send_message(embed=self.config_embed(guild, config), ephemeral=True)
+
+    @config.command(name="channels", description="Choose the channels the bot uses.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.rename(meetings_log="meetings-log")
+    @app_commands.describe(
+        announcements="Meeting reminders and milestone celebrations",
+        checkins="Where check-ins shared with the group appear",
+        reachout="Support requests: keep it visible to volunteers and moderators only",
+        meetings_log="Meeting starts, ends and attendance counts",
+    )
+    async def config_channels(
+        self,
+        interaction: discord.Interaction,
+        announcements: discord.TextChannel | None = None,
+        checkins: discord.TextChannel | None = None,
+        reachout: discord.TextChannel | None = None,
+        meetings_log: discord.TextChannel | None = None,
+    ) -> None:
+        chosen = {
+            ChannelPurpose.ANNOUNCEMENTS: announcements,
+            ChannelPurpose.CHECKINS: checkins,
+            ChannelPurpose.REACHOUT: reachout,
+            ChannelPurpose.MEETINGS_LOG: meetings_log,
+        }
+        changes = {purpose: channel.id for purpose, channel in chosen.items() if channel is not None}
+        if not changes:
+            raise DomainError("Pick at least one channel to change, for example `announcements`.")
+        guild = _guild(interaction)
+        async with self.bot.sessions.begin() as session:
+            config = await guild_config.set_channels(session, guild.id, interaction.user.id, changes)
+        await self.reply_saved(interaction, guild, config, "Channels saved.")
+
+    @config.command(name="roles", description="Choose the roles for volunteers, facilitators and moderators.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    async def config_roles(
+        self,
+        interaction: discord.Interaction,
+        volunteer: discord.Role | None = None,
+        facilitator: discord.Role | None = None,
+        moderator: discord.Role | None = None,
+    ) -> None:
+        chosen = {RolePurpose.VOLUNTEER: volunteer, RolePurpose.FACILITATOR: facilitator,
+                  RolePurpose.MODERATOR: moderator}
+        changes = {purpose: role.id for purpose, role in chosen.items() if role is not None}
+        if not changes:
+            raise DomainError("Pick at least one role to change, for example `volunteer`.")
+        if any(role is not None and role.is_default() for role in chosen.values()):
+            raise DomainError("@everyone can't be one of these roles: pick or create a role just for them.")
+        guild = _guild(interaction)
+        async with self.bot.sessions.begin() as session:
+            config = await guild_config.set_roles(session, guild.id, interaction.user.id, changes)
+        await self.reply_saved(interaction, guild, config, "Roles saved.")
+
+    @config.command(name="timezone", description="The server's default time zone for meetings.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(zone="A city-based zone such as America/New_York; start typing to search")
+    async def config_timezone(self, interaction: discord.Interaction, zone: str) -> None:
+        guild = _guild(interaction)
+        async with self.bot.sessions.begin() as session:
+            config = await guild_config.set_timezone(session, guild.id, interaction.user.id, zone)
+        await self.reply_saved(interaction, guild, config, f"Default time zone is now **{config.timezone}**.")
+
+    @config_timezone.autocomplete("zone")
+    async def _zone_autocomplete(
+        self, interaction: discord.Interaction, current: str
+    ) -> list[app_commands.Choice[str]]:
+        return zone_choices(current)
+
+    @config.command(name="crisis-region", description="Which country's crisis lines /resources shows.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.choices(region=REGION_CHOICES)
+    async def config_crisis_region(self, interaction: discord.Interaction, region: app_commands.Choice[str]) -> None:
+        guild = _guild(interaction)
+        async with self.bot.sessions.begin() as session:
+            config = await guild_config.set_crisis_region(session, guild.id, interaction.user.id, region.value)
+        await self.reply_saved(interaction, guild, config, f"/resources now shows crisis lines for **{region.name}**.")
+
+    # -- shared ---------------------------------------------------------------------------
+
+    def config_embed(self, guild: discord.Guild, config: GuildConfig) -> discord.Embed:
+        return config_embed(guild, config, self.bot.settings.default_timezone)
+
+    async def load(self, guild_id: int) -> GuildConfig:
+        async with self.bot.sessions() as session:
+            return await guild_config.get(session, guild_id)
+
+    async def reply_saved(self, interaction: discord.Interaction, guild: discord.Guild, config: GuildConfig,
+                          message: str) -> None:
+        warnings = setup_warnings(guild, config)
+        text = message + ("\n" + "\n".join(f"⚠️ {w}" for w in warnings) if warnings else "")
+        await interaction.response.send_message(text, ephemeral=True)
+
+    async def create_missing(self, guild: discord.Guild, actor_id: int) -> list[str]:
+        """Create (or adopt by name) every role and channel the setup still lacks; returns what was done."""
+        config = await self.load(guild.id)
+        needed = [name for name, ok in (("manage_roles", guild.me.guild_permissions.manage_roles),
+                                        ("manage_channels", guild.me.guild_permissions.manage_channels)) if not ok]
+        if needed:
+            raise DomainError(
+                f"To create channels and roles I need the **{permission_names(needed)}** permission. "
+                "Grant it to my role, or pick existing channels and roles in the menus instead."
+            )
+        done: list[str] = []
+        reason = "Recovery bot /setup"
+        roles: dict[RolePurpose, int] = {}
+        for role_spec in setup_blueprint.ROLES:
+            if (existing := config.role(role_spec.purpose)) and guild.get_role(existing):
+                continue
+            role = discord.utils.get(guild.roles, name=role_spec.name)
+            if role is None:
+                role = await guild.create_role(name=role_spec.name, mentionable=False, reason=reason)
+                done.append(f"created role @{role.name}")
+            else:
+                done.append(f"using existing role @{role.name}")
+            roles[role_spec.purpose] = role.id
+        async with self.bot.sessions.begin() as session:
+            config = await guild_config.set_roles(session, guild.id, actor_id, roles) if roles else config
+
+        channels: dict[ChannelPurpose, int] = {}
+        category: discord.CategoryChannel | None = None
+        for spec in setup_blueprint.CHANNELS:
+            if (existing := config.channel(spec.purpose)) and guild.get_channel(existing):
+                continue
+            channel = discord.utils.get(guild.text_channels, name=spec.name)
+            if channel is None:
+                if category is None:
+                    category = discord.utils.get(guild.categories, name=setup_blueprint.CATEGORY_NAME) or \
+                        await guild.create_category(setup_blueprint.CATEGORY_NAME, reason=reason)
+                channel = await guild.create_text_channel(
+                    spec.name, category=category, topic=spec.topic,
+                    overwrites=overwrites_for(spec.visibility, guild, config), reason=reason,
+                )
+                done.append(f"created {channel.mention}")
+            else:
+                done.append(f"using existing {channel.mention}")
+            channels[spec.purpose] = channel.id
+        if channels:
+            async with self.bot.sessions.begin() as session:
+                await guild_config.set_channels(session, guild.id, actor_id, channels)
+        return done
+
+
+def overwrites_for(visibility: Visibility, guild: discord.Guild, config: GuildConfig
+                   ) -> dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]:
+    """Who may see and post in a channel /setup creates."""
+    bot_access = discord.PermissionOverwrite(view_channel=True, send_messages=True, embed_links=True,
+                                             attach_files=True)
+    hidden = discord.PermissionOverwrite(view_channel=False)
+    can_see = discord.PermissionOverwrite(view_channel=True, send_messages=True)
+
+    def role(purpose: RolePurpose) -> discord.Object | None:
+        role_id = config.role(purpose)
+        return discord.Object(role_id) if role_id else None
+
+    rules: dict[Any, discord.PermissionOverwrite] = {guild.me: bot_access}
+    if visibility is Visibility.EVERYONE_READ_ONLY:
+        rules[guild.default_role] = discord.PermissionOverwrite(send_messages=False, create_public_threads=False)
+        allowed = [role(RolePurpose.MODERATOR)]
+    elif visibility is Visibility.VOLUNTEERS_AND_MODERATORS:
+        rules[guild.default_role] = hidden
+        allowed = [role(RolePurpose.VOLUNTEER), role(RolePurpose.MODERATOR)]
+    elif visibility is Visibility.STAFF:
+        rules[guild.default_role] = hidden
+        allowed = [role(RolePurpose.FACILITATOR), role(RolePurpose.MODERATOR)]
+    else:
+        allowed = []
+    for target in allowed:
+        if target is not None:
+            rules[target] = can_see
+    return rules
+
+
+def setup_warnings(guild: discord.Guild, config: GuildConfig) -> list[str]:
+    """Problems a manager should know about: deleted channels, ones I can't post in, a public reach-out."""
+    warnings: list[str] = []
+    for purpose, label in CHANNEL_LABELS.items():
+        channel_id = config.channel(purpose)
+        if channel_id is None:
+            continue
+        channel = guild.get_channel(channel_id)
+        if channel is None:
+            warnings.append(f"The {label.split(' (')[0].lower()} channel was deleted. Pick another one.")
+        elif not bot_can_post(channel, guild.me):
+            warnings.append(f"I can't post in {channel.mention}: give me View Channel and Send Messages there.")
+        elif purpose is ChannelPurpose.REACHOUT and channel.permissions_for(guild.default_role).view_channel:
+            warnings.append(f"Everyone can see {channel.mention}. Requests for support belong in a channel "
+                            "only volunteers and moderators can see.")
+    for role_purpose, role_label in ROLE_LABELS.items():
+        role_id = config.role(role_purpose)
+        if role_id is not None and guild.get_role(role_id) is None:
+            warnings.append(f"The {role_label.lower()} role was deleted. Pick another one.")
+    return warnings
+
+
+def config_embed(guild: discord.Guild, config: GuildConfig, default_zone: str) -> discord.Embed:
+    embed = discord.Embed(title=f"Setup of {guild.name}", colour=CALM_BLUE)
+    embed.add_field(name="Channels", value="\n".join(
+        f"{label.split(' (')[0]}: {_mention(config.channel(p), '#')}" for p, label in CHANNEL_LABELS.items()
+    ), inline=False)
+    embed.add_field(name="Roles", value="\n".join(
+        f"{label}: {_mention(config.role(p), '@&')}" for p, label in ROLE_LABELS.items()
+    ), inline=False)
+    embed.add_field(name="Default time zone", value=config.timezone or f"not set ({default_zone} until you choose)")
+    region = crisis.for_region(config.crisis_region)
+    embed.add_field(name="Crisis lines", value=region.name if config.crisis_region else "not set (international list)")
+    warnings = setup_warnings(guild, config)
+    if warnings:
+        embed.add_field(name="Needs attention", value="\n".join(f"⚠️ {w}" for w in warnings), inline=False)
+    elif config.is_complete:
+        embed.set_footer(text="All set. Change anything later with /config.")
+    return embed
+
+
+def zone_choices(current: str) -> list[app_commands.Choice[str]]:
+    return [app_commands.Choice(name=zone, value=zone) for zone in timezones.search(current)]
+
+
+def _mention(snowflake: int | None, prefix: str) -> str:
+    return f"<{prefix}{snowflake}>" if snowflake else "not set"
+
+
+def _guild(interaction: discord.Interaction) -> discord.Guild:
+    if interaction.guild is None:
+        raise app_commands.NoPrivateMessage()
+    return interaction.guild
+
+
+class SetupWizard(OwnedView):
+    """Three steps: channels, roles, then time zone and crisis region. Every choice saves at once."""
+
+    STEPS = ("channels", "roles", "region")
+
+    def __init__(self, cog: ServerSetup, owner_id: int, guild: discord.Guild, config: GuildConfig) -> None:
+        super().__init__(owner_id)
+        self.cog = cog
+        self.guild = guild
+        self.config = config
+        self.step = "channels"
+        self.notes: list[str] = []
+        self.build()
+
+    def embed(self) -> discord.Embed:
+        embed = self.cog.config_embed(self.guild, self.config)
+        number = self.STEPS.index(self.step) + 1
+        intro = {
+            "channels": "Pick a channel for each purpose, or let me create the missing ones.",
+            "roles": "Pick the roles for volunteers, facilitators and moderators, or let me create them.",
+            "region": "Choose which country's crisis lines to show, and the default time zone for meetings.",
+        }[self.step]
+        embed.description = f"**Step {number} of 3.** {intro}"
+        if self.notes:
+            embed.add_field(name="Done just now", value="\n".join(self.notes)[:1024], inline=False)
+        return embed
+
+    def build(self) -> None:
+        self.clear_items()
+        if self.step == "channels":
+            for row, (purpose, label) in enumerate(CHANNEL_LABELS.items()):
+                self.add_item(ChannelPicker(purpose, label, self.config.channel(purpose), row))
+            self.add_item(CreateMissingButton(row=4))
+            self.add_item(StepButton("Next: roles →", "roles", row=4, primary=True))
+        elif self.step == "roles":
+            for row, (role_purpose, role_label) in enumerate(ROLE_LABELS.items()):
+                self.add_item(RolePicker(role_purpose, role_label, self.config.role(role_purpose), row))
+            self.add_item(CreateMissingButton(row=3))
+            self.add_item(StepButton("← Back", "channels", row=3))
+            self.add_item(StepButton("Next: time zone & crisis lines →", "region", row=3, primary=True))
+        else:
+            self.add_item(RegionPicker(self.config.crisis_region))
+            self.add_item(TimezoneButton())
+            self.add_item(StepButton("← Back", "roles", row=1))
+            self.add_item(FinishButton())
+
+    async def refresh(self, interaction: discord.Interaction, config: GuildConfig | None = None) -> None:
+        if config is not None:
+            self.config = config
+        self.build()
+        if interaction.response.is_done():
+            await interaction.edit_original_response(embed=self.embed(), view=self)
+        else:
+            await interaction.response.edit_message(embed=self.embed(), view=self)
+
+
+class ChannelPicker(discord.ui.ChannelSelect[SetupWizard]):
+    def __init__(self, purpose: ChannelPurpose, label: str, current: int | None, row: int) -> None:
+        super().__init__(
+            custom_id=f"setup:channel:{purpose.value}", placeholder=f"{label}", channel_types=TEXT_CHANNEL_TYPES,
+            min_values=1, max_values=1, row=row,
+            default_values=[discord.Object(current, type=discord.abc.GuildChannel)] if current else [],
+        )
+        self.purpose = purpose
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        async with self.view.cog.bot.sessions.begin() as session:
+            config = await guild_config.set_channels(session, self.view.guild.id, interaction.user.id,
+                                                     {self.purpose: self.values[0].id})
+        await self.view.refresh(interaction, config)
+
+
+class RolePicker(discord.ui.RoleSelect[SetupWizard]):
+    def __init__(self, purpose: RolePurpose, label: str, current: int | None, row: int) -> None:
+        super().__init__(
+            custom_id=f"setup:role:{purpose.value}", placeholder=label, min_values=1, max_values=1, row=row,
+            default_values=[discord.Object(current, type=discord.Role)] if current else [],
+        )
+        self.purpose = purpose
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        if self.values[0].is_default():
+            raise DomainError("@everyone can't be one of these roles: pick or create a role just for them.")
+        async with self.view.cog.bot.sessions.begin() as session:
+            config = await guild_config.set_roles(session, self.view.guild.id, interaction.user.id,
+                                                  {self.purpose: self.values[0].id})
+        await self.view.refresh(interaction, config)
+
+
+class RegionPicker(discord.ui.Select[SetupWizard]):
+    def __init__(self, current: str | None) -> None:
+        super().__init__(
+            custom_id="setup:region", placeholder="Crisis lines for…", row=0,
+            options=[discord.SelectOption(label=name, value=code, default=code == current)
+                     for code, name in crisis.region_choices()],
+        )
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        async with self.view.cog.bot.sessions.begin() as session:
+            config = await guild_config.set_crisis_region(session, self.view.guild.id, interaction.user.id,
+                                                          self.values[0])
+        await self.view.refresh(interaction, config)
+
+
+class StepButton(discord.ui.Button[SetupWizard]):
+    def __init__(self, label: str, target: str, *, row: int, primary: bool = False) -> None:
+        style = discord.ButtonStyle.primary if primary else discord.ButtonStyle.secondary
+        super().__init__(label=label, style=style, row=row, custom_id=f"setup:step:{target}")
+        self.target = target
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        self.view.step = self.target
+        self.view.notes = []
+        await self.view.refresh(interaction)
+
+
+class CreateMissingButton(discord.ui.Button[SetupWizard]):
+    def __init__(self, *, row: int) -> None:
+        super().__init__(label="Create what's missing", style=discord.ButtonStyle.success, row=row,
+                         custom_id="setup:create-missing")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await interaction.response.defer()  # creating channels can take longer than Discord's 3 s
+        self.view.notes = await self.view.cog.create_missing(self.view.guild, interaction.user.id) or [
+            "Nothing was missing."]
+        await self.view.refresh(interaction, await self.view.cog.load(self.view.guild.id))
+
+
+class TimezoneButton(discord.ui.Button[SetupWizard]):
+    def __init__(self) -> None:
+        super().__init__(label="Set time zone…", style=discord.ButtonStyle.secondary, row=1,
+                         custom_id="setup:timezone")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        await interaction.response.send_modal(TimezoneModal(self.view))
+
+
+class FinishButton(discord.ui.Button[SetupWizard]):
+    def __init__(self) -> None:
+        super().__init__(label="Finish", style=discord.ButtonStyle.primary, row=1, custom_id="setup:finish")
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        assert self.view is not None
+        view = self.view
+        view.stop()
+        embed = view.cog.config_embed(view.guild, view.config)
+        embed.description = "Setup saved. Run /setup again at any time; it keeps what you chose."
+        await interaction.response.edit_message(embed=embed, view=None)
+
+
+class TimezoneModal(BaseModal, title="Default time zone"):
+    zone: discord.ui.TextInput[TimezoneModal] = discord.ui.TextInput(
+        label="Time zone", placeholder="e.g. America/New_York, Europe/London, UTC", max_length=64,
+        custom_id="setup:timezone:zone",
+    )
+
+    def __init__(self, wizard: SetupWizard) -> None:
+        super().__init__()
+        self.wizard = wizard
+        if wizard.config.timezone:
+            self.zone.default = wizard.config.timezone
+
+    async def on_submit(self, interaction: discord.Interaction) -> None:
+        async with self.wizard.cog.bot.sessions.begin() as session:
+            config = await guild_config.set_timezone(session, self.wizard.guild.id, interaction.user.id,
+                                                     self.zone.value)
+        await self.wizard.refresh(interaction, config)
+
+
+async def setup(bot: RecoveryBot) -> None:
+    await bot.add_cog(ServerSetup(bot))
