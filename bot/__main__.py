@@ -15,30 +15,14 @@ import time
 
 import aiohttp
 import discord
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot import secret_key
-from bot.client import RecoveryBot, point_at_discord
-from bot.db.engine import create_engine, create_session_factory
-from bot.db.migrate import upgrade
-from bot.scheduler import Scheduler
+from bot.app import EXIT_CONFIG, EXIT_UNREACHABLE, StartupError, build
+from bot.client import RecoveryBot
+from bot.db.engine import create_engine
 from bot.settings import Settings, SettingsError, load_settings
 from bot.tasks import create_task
 
 log = logging.getLogger("bot")
-
-EXIT_CONFIG = 2
-EXIT_UNREACHABLE = 1
-
-
-class StartupError(Exception):
-    """A problem the person running the bot must fix; the message says how."""
-
-    def __init__(self, message: str, exit_code: int = EXIT_CONFIG) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
 
 
 def configure_logging(level: str) -> None:
@@ -73,18 +57,9 @@ def main() -> int:
 
 async def run(settings: Settings) -> None:
     started = time.perf_counter()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = secret_key.load_or_create(
-        settings.bot_secret_key.get_secret_value() if settings.bot_secret_key else None,
-        settings.secret_key_file,
-    )
     engine = create_engine(settings.resolved_database_url)
     try:
-        await _migrate(engine, settings.resolved_database_url)
-        sessions = create_session_factory(engine)
-        scheduler = Scheduler(sessions, shard_ids=settings.shard_ids, shard_count=settings.shard_count)
-        point_at_discord(settings.discord_api_base_url, settings.discord_gateway_url)
-        bot = RecoveryBot(settings, sessions, scheduler, key)
+        bot = await build(settings, engine)
         _stop_on_signals(bot)
 
         @bot.listen("on_ready")
@@ -107,15 +82,6 @@ async def run(settings: Settings) -> None:
         log.info("shut down cleanly")
     finally:
         await engine.dispose()
-
-
-async def _migrate(engine: AsyncEngine, url: str) -> None:
-    try:
-        await upgrade(engine)
-    except (OperationalError, DBAPIError, OSError) as exc:
-        where = make_url(url).render_as_string(hide_password=True)
-        raise StartupError(f"Could not open the database at {where}: {exc}. Check DATABASE_URL.") from None
-    log.info("database is at the newest migration")
 
 
 def _stop_on_signals(bot: RecoveryBot) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import discord
 from discord import app_commands
@@ -170,8 +169,12 @@ class ServerSetup(commands.Cog):
         done: list[str] = []
         reason = "Recovery bot /setup"
         roles: dict[RolePurpose, int] = {}
+        # Role objects, not ids: discord.py sends anything else as a member overwrite, and a role
+        # created a moment ago may not be in the cache yet.
+        role_objects: dict[RolePurpose, discord.Role] = {}
         for role_spec in setup_blueprint.ROLES:
-            if (existing := config.role(role_spec.purpose)) and guild.get_role(existing):
+            if (existing := config.role(role_spec.purpose)) and (known := guild.get_role(existing)):
+                role_objects[role_spec.purpose] = known
                 continue
             role = discord.utils.get(guild.roles, name=role_spec.name)
             if role is None:
@@ -180,8 +183,10 @@ class ServerSetup(commands.Cog):
             else:
                 done.append(f"using existing role @{role.name}")
             roles[role_spec.purpose] = role.id
-        async with self.bot.sessions.begin() as session:
-            config = await guild_config.set_roles(session, guild.id, actor_id, roles) if roles else config
+            role_objects[role_spec.purpose] = role
+        if roles:
+            async with self.bot.sessions.begin() as session:
+                await guild_config.set_roles(session, guild.id, actor_id, roles)
 
         channels: dict[ChannelPurpose, int] = {}
         category: discord.CategoryChannel | None = None
@@ -195,7 +200,7 @@ class ServerSetup(commands.Cog):
                         await guild.create_category(setup_blueprint.CATEGORY_NAME, reason=reason)
                 channel = await guild.create_text_channel(
                     spec.name, category=category, topic=spec.topic,
-                    overwrites=overwrites_for(spec.visibility, guild, config), reason=reason,
+                    overwrites=overwrites_for(spec.visibility, guild, role_objects), reason=reason,
                 )
                 done.append(f"created {channel.mention}")
             else:
@@ -207,7 +212,7 @@ class ServerSetup(commands.Cog):
         return done
 
 
-def overwrites_for(visibility: Visibility, guild: discord.Guild, config: GuildConfig
+def overwrites_for(visibility: Visibility, guild: discord.Guild, roles: dict[RolePurpose, discord.Role]
                    ) -> dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite]:
     """Who may see and post in a channel /setup creates."""
     bot_access = discord.PermissionOverwrite(view_channel=True, send_messages=True, embed_links=True,
@@ -215,11 +220,8 @@ def overwrites_for(visibility: Visibility, guild: discord.Guild, config: GuildCo
     hidden = discord.PermissionOverwrite(view_channel=False)
     can_see = discord.PermissionOverwrite(view_channel=True, send_messages=True)
 
-    def role(purpose: RolePurpose) -> discord.Object | None:
-        role_id = config.role(purpose)
-        return discord.Object(role_id) if role_id else None
-
-    rules: dict[Any, discord.PermissionOverwrite] = {guild.me: bot_access}
+    role = roles.get
+    rules: dict[discord.Role | discord.Member | discord.Object, discord.PermissionOverwrite] = {guild.me: bot_access}
     if visibility is Visibility.EVERYONE_READ_ONLY:
         rules[guild.default_role] = discord.PermissionOverwrite(send_messages=False, create_public_threads=False)
         allowed = [role(RolePurpose.MODERATOR)]

@@ -24,7 +24,7 @@ FAST = {"retry_base": timedelta(milliseconds=10), "max_idle": 0.2}
 async def scheduler_on(database: Database, **options: object) -> AsyncIterator[Scheduler]:
     """A scheduler with its own engine, as a separate process would have."""
     engine = database.engine()
-    scheduler = Scheduler(create_session_factory(engine), **{**FAST, **options})  # type: ignore[arg-type]
+    scheduler = Scheduler(create_session_factory(engine), **{**FAST, **options})
     try:
         yield scheduler
     finally:
@@ -111,7 +111,7 @@ async def test_a_job_that_fails_once_then_succeeds_is_done(sessions: async_sessi
         if calls == 1:
             raise ConnectionError("blip")
 
-    s = Scheduler(sessions, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, **FAST)
     s.register("once-bad", once_bad)
     await s.schedule("once-bad", "once-bad:1", utcnow())
     s.start()
@@ -126,7 +126,7 @@ async def test_a_permanent_error_is_not_retried(sessions: async_sessionmaker[Asy
     async def gone(job: DueJob) -> None:
         raise PermanentJobError("the channel was deleted")
 
-    s = Scheduler(sessions, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, **FAST)
     s.register("gone", gone)
     await s.schedule("gone", "gone:1", utcnow())
     assert await s.run_due() == 1
@@ -140,7 +140,7 @@ async def test_catch_up_drops_a_stale_job_and_runs_a_recent_one(sessions: async_
     async def remind(job: DueJob) -> None:
         ran.append(job.key)
 
-    s = Scheduler(sessions, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, **FAST)
     s.register("reminder", remind, max_lateness=timedelta(minutes=5))
     s.register("milestone", remind)  # no limit: a missed milestone is still celebrated
     now = utcnow()
@@ -179,7 +179,7 @@ async def test_schedule_moves_a_pending_job_and_ignores_one_that_ran(
     async def note(job: DueJob) -> None:
         ran.append(job.payload["v"])
 
-    s = Scheduler(sessions, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, **FAST)
     s.register("note", note)
     later = utcnow() + timedelta(hours=1)
     await s.schedule("note", "note:1", later, {"v": 1})
@@ -191,7 +191,7 @@ async def test_schedule_moves_a_pending_job_and_ignores_one_that_ran(
 
 
 async def test_cancel_and_cancel_prefix(sessions: async_sessionmaker[AsyncSession]) -> None:
-    s = Scheduler(sessions, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, **FAST)
     later = utcnow() + timedelta(hours=1)
     for key in ("meeting-reminder:4:a", "meeting-reminder:4:b", "meeting-reminder:42:a", "meeting_x%:1"):
         await s.schedule("meeting-reminder", key, later)
@@ -203,7 +203,7 @@ async def test_cancel_and_cancel_prefix(sessions: async_sessionmaker[AsyncSessio
 
 
 async def test_schedule_in_a_transaction_follows_its_fate(sessions: async_sessionmaker[AsyncSession]) -> None:
-    s = Scheduler(sessions, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, **FAST)
     async with sessions() as session:
         await s.schedule("x", "x:rolled-back", utcnow(), session=session)
         await session.rollback()
@@ -219,7 +219,7 @@ async def test_stop_releases_a_job_still_running(sessions: async_sessionmaker[As
         started.set()
         await asyncio.sleep(60)
 
-    s = Scheduler(sessions, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, **FAST)
     s.register("slow", slow)
     await s.schedule("slow", "slow:1", utcnow())
     s.start()
@@ -260,7 +260,7 @@ async def test_a_sharded_process_claims_only_its_guilds_jobs(sessions: async_ses
     async def note(job: DueJob) -> None:
         ran.append(job.key)
 
-    s = Scheduler(sessions, shard_ids=[0], shard_count=2, **FAST)  # type: ignore[arg-type]
+    s = Scheduler(sessions, shard_ids=[0], shard_count=2, **FAST)
     s.register("note", note)
     await s.schedule("note", "note:shard0", utcnow(), guild_id=shard0_guild + 7)
     await s.schedule("note", "note:shard1", utcnow(), guild_id=shard1_guild + 7)
@@ -271,4 +271,4 @@ async def test_a_sharded_process_claims_only_its_guilds_jobs(sessions: async_ses
 
 def test_naive_due_time_is_refused() -> None:
     with pytest.raises(ValueError, match="timezone-aware"):
-        asyncio.run(Scheduler(None).schedule("x", "x", __import__("datetime").datetime(2026, 1, 1)))  # type: ignore[arg-type]
+        asyncio.run(Scheduler(None).schedule("x", "x", __import__("datetime").datetime(2026, 1, 1)))
