@@ -7,8 +7,10 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import RecoveryBot
+from bot.dm import DMS_CLOSED_HINT, send_dm
 from bot.render import crisis_embed
 from bot.services import crisis, guild_config
+from bot.views import OwnedView
 
 REGION_CHOICES = [app_commands.Choice(name=name, value=code) for code, name in crisis.region_choices()]
 
@@ -24,13 +26,38 @@ class Resources(commands.Cog):
     async def resources(self, interaction: discord.Interaction,
                         region: app_commands.Choice[str] | None = None) -> None:
         code = region.value if region else await self.server_region(interaction.guild_id)
-        await interaction.response.send_message(embed=crisis_embed(crisis.for_region(code)), ephemeral=True)
+        embed = crisis_embed(crisis.for_region(code))
+        if interaction.guild_id is None:  # already in DMs: nothing to send there
+            await interaction.response.send_message(embed=embed, ephemeral=True)
+            return
+        view = KeepInDms(interaction.user.id, embed)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+        view.origin = interaction
 
     async def server_region(self, guild_id: int | None) -> str | None:
         if guild_id is None:
             return None
         async with self.bot.sessions() as session:
             return (await guild_config.get(session, guild_id)).crisis_region
+
+
+class KeepInDms(OwnedView):
+    """Lets someone keep the lines where they can find them again later."""
+
+    def __init__(self, owner_id: int, embed: discord.Embed) -> None:
+        super().__init__(owner_id)
+        self.embed = embed
+
+    @discord.ui.button(label="Send these to my DMs", emoji="📩", custom_id="resources:dm")
+    async def send_to_dms(self, interaction: discord.Interaction, button: discord.ui.Button[KeepInDms]) -> None:
+        if await send_dm(interaction.user, embed=self.embed):
+            button.disabled = True
+            button.label = "Sent to your DMs"
+            await interaction.response.edit_message(view=self)
+        else:
+            await interaction.response.send_message(
+                f"{DMS_CLOSED_HINT} The lines are still in the message above.", ephemeral=True
+            )
 
 
 async def setup(bot: RecoveryBot) -> None:

@@ -32,3 +32,22 @@ async def test_resources_works_in_dms_and_for_another_region(bot: RecoveryBot, c
     [embed] = result.embeds
     assert "988" in str(embed) and "1-800-662-4357" in str(embed)
     assert result.ephemeral
+
+
+async def test_the_lines_can_be_kept_in_dms(bot: RecoveryBot, community: Community) -> None:
+    double = community.double
+    result = await community.run("resources", user=community.alice)
+    await double.click(result.message, "resources:dm", user=community.alice)
+    [dm] = double.dms(community.alice)
+    assert "Support and crisis lines" in dm.embeds[0]["title"]
+    await result.wait_until(lambda r: "Sent to your DMs" in str(r.components))
+
+
+async def test_closed_dms_get_a_private_explanation(bot: RecoveryBot, community: Community) -> None:
+    double = community.double
+    double.set_dms_open(community.bob, False)
+    result = await community.run("resources", user=community.bob)
+    answer = await double.click(result.message, "resources:dm", user=community.bob)
+    assert answer.ephemeral
+    assert "DMs are closed" in (answer.content or "")
+    assert double.dms(community.bob) == []
