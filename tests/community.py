@@ -62,6 +62,7 @@ def build_community(double: DiscordDouble, name: str = "Recovery Circle") -> Com
         Overwrite(id=guild.id, type=0, allow=0, deny=int(P.VIEW_CHANNEL)),
         Overwrite(id=volunteer_role.id, type=0, allow=int(P.VIEW_CHANNEL), deny=0),
         Overwrite(id=moderator_role.id, type=0, allow=int(P.VIEW_CHANNEL), deny=0),
+        Overwrite(id=guild.bot_role_id, type=0, allow=int(P.VIEW_CHANNEL | P.SEND_MESSAGES), deny=0),
     ]
     return Community(
         double=double,
