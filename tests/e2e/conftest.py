@@ -56,3 +56,10 @@ async def start_bot(double: DiscordDouble, tmp_path: Path) -> AsyncIterator[Star
 @pytest.fixture
 async def running_bot(start_bot: StartBot, community: Community) -> BotProcess:
     return await start_bot()
+
+
+@pytest.fixture
+async def configured(running_bot: BotProcess, community: Community) -> Community:
+    """The bot running, and the server set up by its manager: the usual start of a scenario."""
+    await community.configure()
+    return community

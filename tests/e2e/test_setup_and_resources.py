@@ -38,8 +38,8 @@ async def test_a_manager_sets_up_a_fresh_server(running_bot: BotProcess, double:
     double.assert_no_unknown_routes()
 
 
-async def test_config_commands_change_one_thing_each(running_bot: BotProcess, community: Community) -> None:
-    await community.configure()
+async def test_config_commands_change_one_thing_each(configured: Community) -> None:
+    community = configured
     shown = await community.run("config show")
     text = str(shown.embeds)
     for channel in (community.announcements, community.checkins, community.reachout, community.meetings_log):
@@ -80,3 +80,12 @@ async def test_closed_dms_are_explained_privately(running_bot: BotProcess, doubl
     assert answer.ephemeral and "DMs are closed" in answer.content
     assert double.dms(community.bob) == []
     assert "Traceback" not in running_bot.log
+
+
+async def test_a_member_keeps_the_crisis_lines(configured: Community) -> None:
+    """The README's example scenario, kept honest by running it."""
+    double = configured.double
+    result = await configured.run("resources", user=configured.alice)
+    assert result.ephemeral and "Support and crisis lines" in result.embeds[0]["title"]
+    await double.click(result.message, "resources:dm", user=configured.alice)
+    assert double.dms(configured.alice)[0].embeds
