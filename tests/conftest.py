@@ -9,7 +9,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.db.engine import create_session_factory
+from tests.community import Community, build_community
 from tests.databases import Database, migrated_engine, postgres_schema, sqlite_database
+from tests.discord_double import DiscordDouble
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -32,6 +34,20 @@ async def engine(database: Database) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return create_session_factory(engine)
+
+
+@pytest.fixture
+async def double() -> AsyncIterator[DiscordDouble]:
+    """The Discord double; a test fails if the bot called a route the double does not know."""
+    async with DiscordDouble() as double:
+        yield double
+        double.assert_no_unknown_routes()
+
+
+@pytest.fixture
+def community(double: DiscordDouble) -> Community:
+    """A recovery group's server with a manager, a volunteer, a facilitator and two members."""
+    return build_community(double)
 
 
 @pytest.fixture

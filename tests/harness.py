@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -17,16 +17,6 @@ from bot.client import RecoveryBot, point_at_discord
 from bot.db.engine import create_engine
 from bot.settings import Settings
 from tests.discord_double import DiscordDouble
-
-
-async def eventually(predicate: Callable[[], object], what: str, timeout: float = 5.0) -> None:
-    """Wait for a condition on the bot's side (the double's own waits only wake on its changes)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not predicate():
-        if loop.time() > deadline:
-            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
-        await asyncio.sleep(0.01)
 
 
 def settings_for(double: DiscordDouble, data_dir: Path, **overrides: Any) -> Settings:

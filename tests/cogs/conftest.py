@@ -8,20 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.client import RecoveryBot
-from tests.community import Community, build_community
+from tests.community import Community
 from tests.discord_double import DiscordDouble
 from tests.harness import bot_in_process
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[DiscordDouble]:
-    async with DiscordDouble() as double:
-        yield double
-
-
-@pytest.fixture
-def community(double: DiscordDouble) -> Community:
-    return build_community(double)
 
 
 @pytest.fixture

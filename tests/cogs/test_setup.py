@@ -9,8 +9,7 @@ from bot.client import RecoveryBot
 from bot.services import audit, guild_config
 from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
 from tests.community import Community
-from tests.discord_double import CommandNotVisible, P
-from tests.harness import eventually
+from tests.discord_double import CommandNotVisible, P, eventually
 
 
 async def config_of(bot: RecoveryBot, community: Community) -> GuildConfig:

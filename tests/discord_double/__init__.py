@@ -27,6 +27,7 @@ from .state import (
     User,
     World,
 )
+from .waiting import eventually
 
 __all__ = [
     "DEFAULT_BOT_PERMISSIONS",
@@ -54,4 +55,5 @@ __all__ = [
     "UploadedFile",
     "User",
     "World",
+    "eventually",
 ]

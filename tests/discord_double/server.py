@@ -787,19 +787,8 @@ class DiscordDouble:
         comp = self._component(message, custom_id)
         if comp.get("type") != 2:
             raise InteractionError(f"{custom_id!r} is not a button (type {comp.get('type')}); use double.select")
-        the_user, member, guild, channel = self._component_context(message, user)
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._send_interaction(
-            kind=3,
-            data=data,
-            description=f"click {custom_id!r}",
-            user=the_user,
-            member=member,
-            guild=guild,
-            channel=channel,
-            source_message=message,
-            timeout=timeout,
-        )
+        return await self._component_interaction(message, data, f"click {custom_id!r}", user, timeout)
 
     async def select(
         self,
@@ -815,7 +804,7 @@ class DiscordDouble:
         (users/members, roles, channels) for the other select types."""
         comp = self._component(message, custom_id)
         ctype = comp.get("type")
-        the_user, member, guild, channel = self._component_context(message, user)
+        _user, member, guild, channel = self._component_context(message, user)
         lo, hi = comp.get("min_values", 1), comp.get("max_values", 1)
         if not lo <= len(values) <= hi:
             raise InteractionError(f"select {custom_id!r} takes {lo}..{hi} values, got {len(values)}")
@@ -842,10 +831,17 @@ class DiscordDouble:
         data: dict[str, Any] = {"custom_id": custom_id, "component_type": ctype, "values": wire}
         if resolved.data:
             data["resolved"] = resolved.to_dict()
+        return await self._component_interaction(message, data, f"select {custom_id!r}", user, timeout)
+
+    async def _component_interaction(
+        self, message: Message, data: dict[str, Any], description: str, user: User | Member, timeout: float | None
+    ) -> InteractionResult:
+        """A component interaction (type 3) on ``message``, in that message's guild and channel."""
+        the_user, member, guild, channel = self._component_context(message, user)
         return await self._send_interaction(
             kind=3,
             data=data,
-            description=f"select {custom_id!r}",
+            description=description,
             user=the_user,
             member=member,
             guild=guild,

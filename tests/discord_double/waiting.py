@@ -38,3 +38,20 @@ class Notifier:
             event = self._event
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
+
+
+async def eventually(predicate: Callable[[], T], what: str = "condition", timeout: float = 5.0) -> T:
+    """Poll a condition on the *bot's* side (its cache), which the double's own waits cannot see.
+
+    The double's ``wait_for`` wakes only when the double itself changes; the bot updates its
+    state asynchronously after receiving an event, so tests of bot state poll instead.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if loop.time() > deadline:
+            raise TimeoutError(f"timed out after {timeout:g} s waiting for {what}")
+        await asyncio.sleep(0.01)

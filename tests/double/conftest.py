@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from typing import Any
 
 import discord
@@ -168,13 +168,6 @@ async def run_bot(double: DiscordDouble, bot: commands.Bot) -> AsyncIterator[com
 
 
 @pytest.fixture
-async def double() -> AsyncIterator[DiscordDouble]:
-    async with DiscordDouble(token="test-token") as d:
-        yield d
-        d.assert_no_unknown_routes()
-
-
-@pytest.fixture
 def world(double: DiscordDouble) -> dict[str, Any]:
     """A small guild: owner, a moderator, a member, #general, #mods, a voice room."""
     owner = double.add_user("owner")
@@ -214,16 +207,3 @@ async def bot(double: DiscordDouble, world: dict[str, Any]) -> AsyncIterator[Tin
     async with run_bot(double, tiny):
         await double.wait_for_commands()
         yield tiny
-
-
-async def eventually(predicate: Callable[[], Any], timeout: float = 5) -> Any:
-    """Wait for a bot-side condition (the bot's cache is updated asynchronously)."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise TimeoutError("condition not met in time")
-        await asyncio.sleep(0.01)

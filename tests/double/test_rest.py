@@ -9,8 +9,8 @@ from typing import Any
 import discord
 import pytest
 
-from tests.discord_double import DiscordDouble, P
-from tests.double.conftest import TinyBot, eventually, run_bot
+from tests.discord_double import DiscordDouble, P, eventually
+from tests.double.conftest import TinyBot, run_bot
 
 
 async def test_channel_message_and_dm(double: DiscordDouble, world: dict[str, Any], bot: TinyBot) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.community import Community, build_community
+from tests.community import Community
 from tests.discord_double import DiscordDouble
 from tests.e2e.process import BotProcess
 
@@ -18,17 +18,6 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "tests/e2e/" in str(item.fspath).replace("\\", "/"):
             item.add_marker(pytest.mark.e2e)
-
-
-@pytest.fixture
-async def double() -> AsyncIterator[DiscordDouble]:
-    async with DiscordDouble() as double:
-        yield double
-
-
-@pytest.fixture
-def community(double: DiscordDouble) -> Community:
-    return build_community(double)
 
 
 StartBot = Callable[..., Awaitable[BotProcess]]
