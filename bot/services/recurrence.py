@@ -1,0 +1,193 @@
+"""When a recurring meeting happens: local wall time + IANA zone + RRULE, computed by dateutil.
+
+A meeting at 19:00 in New York is stored as exactly that, never as a UTC instant, so it stays at
+19:00 for the people in New York across daylight-saving changes; every instant is derived.
+
+Times that do not exist (the hour skipped when clocks go forward) are refused when a schedule is
+made. Times that happen twice (the hour repeated when clocks go back) mean the first of the two.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from dateutil.rrule import rrulebase, rrulestr
+
+from bot.services import timezones
+from bot.services.errors import InvalidInput
+
+WEEKDAY_CODES = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
+_WEEKDAY_NAMES = {
+    "mo": "MO", "mon": "MO", "monday": "MO",
+    "tu": "TU", "tue": "TU", "tues": "TU", "tuesday": "TU",
+    "we": "WE", "wed": "WE", "wednesday": "WE",
+    "th": "TH", "thu": "TH", "thur": "TH", "thurs": "TH", "thursday": "TH",
+    "fr": "FR", "fri": "FR", "friday": "FR",
+    "sa": "SA", "sat": "SA", "saturday": "SA",
+    "su": "SU", "sun": "SU", "sunday": "SU",
+}
+RULE_EXAMPLES = (
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU (every other Tuesday) or "
+    "FREQ=MONTHLY;BYDAY=1SA (the first Saturday of each month)"
+)
+MAX_RULE_LENGTH = 300
+# How far ahead a new schedule is checked for times that do not exist: DST rules repeat yearly.
+GAP_CHECK_HORIZON = timedelta(days=2 * 366)
+
+
+@dataclass(frozen=True, slots=True)
+class Recurrence:
+    """A validated schedule. Build it with `weekly` or `from_rule`, not directly."""
+
+    rule: str  # RRULE body without DTSTART, e.g. "FREQ=WEEKLY;BYDAY=TU,TH"
+    local_time: time
+    zone: str
+    starts_on: date
+    until: date | None = None
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+
+def parse_time(text: str) -> time:
+    """'19:00', '7pm', '7:30 PM', '0730' -> a time; anything else is refused with examples."""
+    cleaned = text.strip().lower().replace(".", "")
+    match = re.fullmatch(r"(\d{1,2})(?::?(\d{2}))?\s*(am|pm)?", cleaned)
+    if match:
+        hour, minute, meridiem = int(match.group(1)), int(match.group(2) or 0), match.group(3)
+        if meridiem and 1 <= hour <= 12:
+            hour = hour % 12 + (12 if meridiem == "pm" else 0)
+        elif meridiem:
+            hour = 99
+        if hour < 24 and minute < 60:
+            return time(hour, minute)
+    raise InvalidInput(f"I can't read “{text.strip()[:20]}” as a time. Use 24-hour 19:00 or 7pm / 7:30 pm.")
+
+
+def parse_weekdays(text: str) -> tuple[str, ...]:
+    """'Mon, Wed and Fri' -> ('MO', 'WE', 'FR'), in week order."""
+    words = [w for w in re.split(r"[\s,;/&]+|\band\b", text.lower()) if w]
+    unknown = [w for w in words if w not in _WEEKDAY_NAMES]
+    if unknown or not words:
+        raise InvalidInput(
+            f"I don't recognise “{(unknown or [text])[0][:20]}” as a weekday. Use names like Monday, tue or "
+            "“Mon, Wed, Fri”."
+        )
+    codes = {_WEEKDAY_NAMES[w] for w in words}
+    return tuple(code for code in WEEKDAY_CODES if code in codes)
+
+
+def weekly(weekdays: Iterable[str], local_time: time, zone: str, starts_on: date,
+           until: date | None = None) -> Recurrence:
+    days = tuple(weekdays)
+    if not days or any(d not in WEEKDAY_CODES for d in days):
+        raise InvalidInput("Pick at least one weekday, for example Monday or “Tue, Thu”.")
+    return _validated(f"FREQ=WEEKLY;BYDAY={','.join(days)}", local_time, zone, starts_on, until)
+
+
+def from_rule(text: str, local_time: time, zone: str, starts_on: date, until: date | None = None) -> Recurrence:
+    """A full RRULE for what weekdays cannot say; validated, with examples on refusal."""
+    body = text.strip().upper().removeprefix("RRULE:").strip().rstrip(";")
+    if not body or len(body) > MAX_RULE_LENGTH:
+        raise InvalidInput(f"Give a rule such as {RULE_EXAMPLES}.")
+    parts = dict(part.partition("=")[::2] for part in body.split(";"))
+    if "DTSTART" in body or {"BYHOUR", "BYMINUTE", "BYSECOND"} & parts.keys():
+        raise InvalidInput(
+            "Leave the start date and time out of the rule: they are separate options. "
+            f"For example {RULE_EXAMPLES}."
+        )
+    return _validated(body, local_time, zone, starts_on, until)
+
+
+def _validated(rule: str, local_time: time, zone: str, starts_on: date, until: date | None) -> Recurrence:
+    zone = timezones.validate(zone)
+    if until is not None and until < starts_on:
+        raise InvalidInput(
+            f"The series ends ({until.isoformat()}) before it starts ({starts_on.isoformat()}). "
+            "Pick an end date after the start date, or leave it empty for no end."
+        )
+    frequency = dict(part.partition("=")[::2] for part in rule.split(";")).get("FREQ")
+    if frequency in ("HOURLY", "MINUTELY", "SECONDLY"):
+        raise InvalidInput(f"Meetings repeat daily at most often. Try {RULE_EXAMPLES}.")
+    recurrence = Recurrence(rule, local_time.replace(second=0, microsecond=0, tzinfo=None), zone, starts_on, until)
+    try:
+        parsed = _rrule(recurrence)
+    except (ValueError, TypeError) as exc:
+        raise InvalidInput(f"That rule doesn't work ({exc}). Try {RULE_EXAMPLES}.") from None
+    first = parsed.after(_naive_start(recurrence), inc=True)
+    if first is None:
+        raise InvalidInput(f"That rule never produces a meeting after {starts_on.isoformat()}. Try {RULE_EXAMPLES}.")
+    _refuse_skipped_times(recurrence, parsed)
+    return recurrence
+
+
+def _refuse_skipped_times(recurrence: Recurrence, parsed: rrulebase) -> None:
+    tz = recurrence.tz
+    start = _naive_start(recurrence)
+    for local in parsed.between(start, start + GAP_CHECK_HORIZON, inc=True):
+        if not _exists(local, tz):
+            raise InvalidInput(
+                f"{recurrence.local_time:%H:%M} doesn't exist in {recurrence.zone} on {local:%A %d %B %Y}: "
+                "the clocks skip that hour for daylight saving. Pick a time outside that hour, "
+                "such as 19:00."
+            )
+
+
+def _exists(local: datetime, tz: ZoneInfo) -> bool:
+    aware = local.replace(tzinfo=tz)
+    return aware.astimezone(UTC).astimezone(tz).replace(tzinfo=None) == local
+
+
+def _naive_start(recurrence: Recurrence) -> datetime:
+    return datetime.combine(recurrence.starts_on, recurrence.local_time)
+
+
+def _rrule(recurrence: Recurrence) -> rrulebase:
+    rule = recurrence.rule
+    if recurrence.until is not None and "UNTIL=" not in rule and "COUNT=" not in rule:
+        rule += f";UNTIL={recurrence.until:%Y%m%d}T235959"
+    return rrulestr(rule, dtstart=_naive_start(recurrence))
+
+
+def occurrences(recurrence: Recurrence, after: datetime, before: datetime,
+                skipped: Iterable[date] = ()) -> list[datetime]:
+    """Start instants (aware UTC) with after <= instant < before, less the skipped local dates."""
+    if after.tzinfo is None or before.tzinfo is None:
+        raise ValueError("after and before must be timezone-aware")
+    tz = recurrence.tz
+    skip = set(skipped)
+    # Search a day wider on each side in local wall time, then filter exactly in UTC.
+    lo = after.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
+    hi = before.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
+    found = []
+    for local in _rrule(recurrence).between(lo, hi, inc=True):
+        if local.date() in skip:
+            continue
+        # fold=0: of a repeated hour, the first. A skipped hour (refused at creation, but a
+        # zone's rules can change later) lands an hour later in wall time, as calendars do.
+        instant = local.replace(tzinfo=tz).astimezone(UTC)
+        if after <= instant < before:
+            found.append(instant)
+    return found
+
+
+def next_occurrence(recurrence: Recurrence, after: datetime, skipped: Iterable[date] = ()) -> datetime | None:
+    """The first start at or after `after`, or None when the series has ended."""
+    window = timedelta(days=40)
+    start = after
+    for _ in range(40):  # up to ~4 years ahead: long enough for any yearly rule
+        found = occurrences(recurrence, start, start + window, skipped)
+        if found:
+            return found[0]
+        start += window
+    return None
+
+
+def local_date(recurrence: Recurrence, instant: datetime) -> date:
+    """The date, in the meeting's own zone, of one of its occurrences (for skipping it)."""
+    return instant.astimezone(recurrence.tz).date()
