@@ -26,6 +26,10 @@ def new_reference() -> str:
 
 def describe(error: BaseException, where: str) -> str:
     """The sentence to show for `error`; unexpected errors are logged with a reference."""
+    if isinstance(error, app_commands.TransformerError) and error.__cause__ is None:
+        # The option named something I can't use: a channel or role deleted (or not yet seen)
+        # between choosing it and sending the command, or one of the wrong kind.
+        return "I couldn't use one of the options you chose; it may have just been deleted. Please pick it again."
     if isinstance(error, app_commands.CommandInvokeError | app_commands.TransformerError):
         error = error.__cause__ or error
     if isinstance(error, DomainError):

@@ -61,3 +61,15 @@ async def test_an_error_after_deferring_still_reaches_the_user(bot: RecoveryBot,
     result = await community.run("slowfail", user=community.alice)
     followup = await result.wait_for_followup()
     assert followup.content == "Nothing to show yet." and followup.ephemeral
+
+
+async def test_an_option_the_bot_cannot_resolve_gets_a_useful_answer(bot: RecoveryBot, community: Community) -> None:
+    """A channel deleted (or not yet seen by the bot) between choosing it and sending the command."""
+    guild = bot.get_guild(community.guild.id)
+    channel = guild.get_channel(community.checkins.id)
+    guild._remove_channel(channel)  # the bot's cache lags behind Discord
+    result = await community.run("config channels", checkins=community.checkins)
+    assert result.ephemeral
+    assert result.content == (
+        "I couldn't use one of the options you chose; it may have just been deleted. Please pick it again."
+    )

@@ -707,10 +707,7 @@ class DiscordDouble:
         desc = f"/{command}"
         if not bypass_default_permissions:
             self._check_visible(cmd, desc, member, guild, channel)
-        chain, leaf = walk_path(cmd, path)
-        resolved = ResolvedBuilder(self.world, guild, member, channel)
-        leaf_opts = build_options(desc, leaf, dict(options or {}), resolved)
-        data = self._command_data(cmd, nest_options(chain, leaf_opts), resolved)
+        data = self._command_data(cmd, path, desc, options, guild, member, channel)
         return await self._send_interaction(
             kind=2,
             data=data,
@@ -738,10 +735,7 @@ class DiscordDouble:
         the_user, member, guild, channel = self._context(user, guild, channel)
         cmd, path = self._command(command, guild)
         desc = f"/{command} (autocomplete {focused!r})"
-        chain, leaf = walk_path(cmd, path)
-        resolved = ResolvedBuilder(self.world, guild, member, channel)
-        leaf_opts = build_options(desc, leaf, dict(options or {}), resolved, focused=focused)
-        data = self._command_data(cmd, nest_options(chain, leaf_opts), resolved)
+        data = self._command_data(cmd, path, desc, options, guild, member, channel, focused=focused)
         result = await self._send_interaction(
             kind=4,
             data=data,
@@ -754,9 +748,29 @@ class DiscordDouble:
         )
         return list(result.choices or [])
 
-    @staticmethod
-    def _command_data(cmd: dict[str, Any], options: list[dict[str, Any]], resolved: ResolvedBuilder) -> dict[str, Any]:
-        data: dict[str, Any] = {"id": cmd["id"], "name": cmd["name"], "type": cmd.get("type", 1), "options": options}
+    def _command_data(
+        self,
+        cmd: dict[str, Any],
+        path: list[str],
+        desc: str,
+        options: Mapping[str, Any] | None,
+        guild: Guild | None,
+        member: Member | None,
+        channel: Channel,
+        focused: str | None = None,
+    ) -> dict[str, Any]:
+        """The interaction's ``data``: options nested along the subcommand path, typed by the
+        registered schema, with users/roles/channels in ``resolved`` as Discord sends them."""
+        chain, leaf = walk_path(cmd, path)
+        resolved = ResolvedBuilder(self.world, guild, member, channel)
+        leaf_opts = build_options(desc, leaf, dict(options or {}), resolved, focused=focused)
+        options_payload = nest_options(chain, leaf_opts)
+        data: dict[str, Any] = {
+            "id": cmd["id"],
+            "name": cmd["name"],
+            "type": cmd.get("type", 1),
+            "options": options_payload,
+        }
         if resolved.data:
             data["resolved"] = resolved.to_dict()
         if cmd.get("guild_id"):
