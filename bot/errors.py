@@ -12,7 +12,7 @@ import secrets
 import discord
 from discord import app_commands
 
-from bot.checks import permission_names
+from bot.checks import Refused, permission_names
 from bot.services.errors import DomainError
 
 log = logging.getLogger(__name__)
@@ -43,6 +43,8 @@ def describe(error: BaseException, where: str) -> str:
         return "This works only inside a server, not in DMs."
     if isinstance(error, app_commands.CommandOnCooldown):
         return f"Please wait {error.retry_after:.0f} seconds and try again."
+    if isinstance(error, Refused):
+        return error.message
     if isinstance(error, app_commands.CheckFailure):
         return "You can't use this command here."
     if isinstance(error, discord.Forbidden):

@@ -10,8 +10,9 @@ from discord.ext import commands
 
 from bot.checks import bot_can_post, manager_only, permission_names
 from bot.client import RecoveryBot
+from bot.db.types import utcnow
 from bot.render import CALM_BLUE
-from bot.services import crisis, guild_config, setup_blueprint, timezones
+from bot.services import crisis, guild_config, meeting_reminders, meetings, setup_blueprint, timezones
 from bot.services.errors import DomainError
 from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
 from bot.services.setup_blueprint import Visibility
@@ -140,6 +141,20 @@ class ServerSetup(commands.Cog):
         async with self.bot.sessions.begin() as session:
             config = await guild_config.set_crisis_region(session, guild.id, interaction.user.id, region.value)
         await self.reply_saved(interaction, guild, config, f"/resources now shows crisis lines for **{region.name}**.")
+
+    @config.command(name="meeting-reminders", description="How long before each meeting its channel is reminded.")
+    @app_commands.checks.has_permissions(manage_guild=True)
+    @app_commands.describe(offsets="Minutes before each meeting, e.g. 60, 10 (the default), or none")
+    async def config_meeting_reminders(self, interaction: discord.Interaction, offsets: str) -> None:
+        guild = _guild(interaction)
+        chosen = meetings.parse_offsets(offsets)
+        async with self.bot.sessions.begin() as session:
+            saved = await meetings.set_reminder_offsets(session, guild.id, interaction.user.id, chosen)
+            await meeting_reminders.replan_announcements(session, self.bot.scheduler, guild.id, utcnow())
+        said = ", ".join(f"{m} min" for m in saved)
+        text = f"Meeting channels now get a reminder {said} before each meeting." if saved else \
+            "Meeting channels get no reminders now; members' own DM reminders still work."
+        await interaction.response.send_message(text, ephemeral=True)
 
     # -- shared ---------------------------------------------------------------------------
 

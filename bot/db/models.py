@@ -6,10 +6,10 @@ Each feature adds its tables here and a migration under migrations/versions.
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Enum, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Date, Enum, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, Snowflake
@@ -34,6 +34,8 @@ class GuildSettings(Base):
     moderator_role_id: Mapped[int | None] = mapped_column(Snowflake)
     timezone: Mapped[str | None] = mapped_column(String(64))
     crisis_region: Mapped[str | None] = mapped_column(String(16))
+    # Minutes before each meeting that its channel gets an announcement; None means the default.
+    meeting_reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -98,3 +100,52 @@ class BotState(Base):
     key: Mapped[str] = mapped_column(String(100), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MeetingRow(Base):
+    """A recurring meeting: local wall time + IANA zone + RRULE; every instant is derived."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("guild_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake, index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(100))
+    kind: Mapped[str] = mapped_column(String(16))
+    fellowship: Mapped[str | None] = mapped_column(String(40))
+    types: Mapped[list[str]] = mapped_column(JSON, default=list)
+    description: Mapped[str | None] = mapped_column(Text)
+    place: Mapped[str | None] = mapped_column(String(8))
+    channel_id: Mapped[int | None] = mapped_column(Snowflake)
+    url: Mapped[str | None] = mapped_column(String(500))
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    facilitator_role_id: Mapped[int | None] = mapped_column(Snowflake)
+    ping_role_id: Mapped[int | None] = mapped_column(Snowflake)
+    rule: Mapped[str] = mapped_column(String(300))
+    local_time: Mapped[time] = mapped_column(Time)
+    zone: Mapped[str] = mapped_column(String(64))
+    starts_on: Mapped[date] = mapped_column(Date)
+    until: Mapped[date | None] = mapped_column(Date)
+    skipped_dates: Mapped[list[str]] = mapped_column(JSON, default=list)  # ISO local dates
+    # The Discord scheduled event that shows the next occurrence, and which occurrence it shows.
+    event_id: Mapped[int | None] = mapped_column(Snowflake)
+    event_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why the event could not be kept (a missing permission, the server's event limit), if so.
+    event_problem: Mapped[str | None] = mapped_column(String(300))
+    created_by: Mapped[int] = mapped_column(Snowflake)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class MeetingReminderOptIn(Base):
+    """A member who asked for a DM before each occurrence of a meeting, and how long before."""
+
+    __tablename__ = "meeting_reminder_opt_ins"
+    __table_args__ = (UniqueConstraint("meeting_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(Snowflake, index=True)
+    offset_minutes: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

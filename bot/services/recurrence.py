@@ -191,3 +191,29 @@ def next_occurrence(recurrence: Recurrence, after: datetime, skipped: Iterable[d
 def local_date(recurrence: Recurrence, instant: datetime) -> date:
     """The date, in the meeting's own zone, of one of its occurrences (for skipping it)."""
     return instant.astimezone(recurrence.tz).date()
+
+
+_DAY_NAMES = dict(zip(WEEKDAY_CODES, ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+                      strict=True))
+_ORDINALS = {"1": "first", "2": "second", "3": "third", "4": "fourth", "-1": "last"}
+
+
+def describe(recurrence: Recurrence) -> str:
+    """'Every Monday and Thursday at 19:00 (America/New_York)': the schedule in words."""
+    parts = dict(part.partition("=")[::2] for part in recurrence.rule.split(";"))
+    freq, interval = parts.get("FREQ"), parts.get("INTERVAL", "1")
+    byday = [d for d in parts.get("BYDAY", "").split(",") if d]
+    plain = set(parts) <= {"FREQ", "INTERVAL", "BYDAY", "WKST"}
+    when = f"at {recurrence.local_time:%H:%M} ({recurrence.zone})"
+    if freq == "DAILY" and plain and not byday and interval == "1":
+        return f"Every day {when}"
+    if freq == "WEEKLY" and plain and all(d in _DAY_NAMES for d in byday):
+        days = [_DAY_NAMES[d] for d in byday] or [_DAY_NAMES[WEEKDAY_CODES[recurrence.starts_on.weekday()]]]
+        listed = days[0] if len(days) == 1 else f"{', '.join(days[:-1])} and {days[-1]}"
+        every = {"1": "Every", "2": "Every other"}.get(interval, f"Every {interval} weeks on")
+        return f"{every} {listed} {when}"
+    if freq == "MONTHLY" and plain and interval == "1" and len(byday) == 1:
+        match = re.fullmatch(r"([+-]?\d)?([A-Z]{2})", byday[0])
+        if match and match.group(1) in _ORDINALS and match.group(2) in _DAY_NAMES:
+            return f"The {_ORDINALS[match.group(1)]} {_DAY_NAMES[match.group(2)]} of each month {when}"
+    return f"{recurrence.rule} {when}"

@@ -1,0 +1,507 @@
+"""Recurring meetings: create, change, skip, end, delete, find and list them; reminder opt-ins.
+
+Plain values in, plain `Meeting`s out. Jobs and Discord events that follow a meeting are kept
+in step by `meeting_reminders` and the meetings cog; this module only stores what is true.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import GuildSettings, MeetingReminderOptIn, MeetingRow
+from bot.services import audit, recurrence, timezones
+from bot.services.errors import InvalidInput, NotFound
+from bot.services.meeting_data import (
+    DESCRIPTION_MAX,
+    FELLOWSHIP_MAX,
+    NAME_MAX,
+    Location,
+    Meeting,
+    MeetingDraft,
+    MeetingKind,
+    Place,
+    clean_text,
+    slugify,
+    validate_duration,
+    validate_slug,
+)
+from bot.services.recurrence import Recurrence
+
+MAX_MEETINGS_PER_SERVER = 500
+DEFAULT_REMINDER_OFFSETS = (60, 10)
+MAX_REMINDER_OFFSETS = 3
+MEMBER_REMINDER_OFFSETS = (10, 30, 60, 180, 1440)
+LIST_DAYS = 7
+FALLBACK_ZONE = "UTC"
+
+
+# -- reading schedules typed by people ------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class ScheduleText:
+    """A schedule as typed into a command; any part left None keeps what the meeting has."""
+
+    days: str | None = None
+    time: str | None = None
+    zone: str | None = None
+    rule: str | None = None
+    starts: str | None = None
+    ends: str | None = None
+
+
+def parse_date(text: str, label: str) -> date:
+    cleaned = text.strip()
+    try:
+        return date.fromisoformat(cleaned)
+    except ValueError:
+        raise InvalidInput(
+            f"I can't read “{cleaned[:20]}” as the {label}. Write it as year-month-day, such as 2026-12-01."
+        ) from None
+
+
+def build_recurrence(schedule: ScheduleText, *, default_zone: str, today: date,
+                     current: Recurrence | None = None) -> Recurrence:
+    """Validate a typed schedule into a Recurrence, refusing anything unclear with an example."""
+    if schedule.days and schedule.rule:
+        raise InvalidInput("Give either weekdays or a rule, not both: weekdays for simple weekly meetings, "
+                           f"a rule for the rest, such as {recurrence.RULE_EXAMPLES}.")
+    if schedule.time:
+        local_time = recurrence.parse_time(schedule.time)
+    elif current is not None:
+        local_time = current.local_time
+    else:
+        raise InvalidInput("Give the meeting's start time, such as 19:00 or 7:30 pm.")
+    zone = timezones.validate(schedule.zone) if schedule.zone else (current.zone if current else default_zone)
+    if schedule.starts:
+        starts_on = parse_date(schedule.starts, "start date")
+    else:
+        starts_on = current.starts_on if current else today
+    until = parse_date(schedule.ends, "end date") if schedule.ends else (current.until if current else None)
+    if until is not None and until < today and (current is None or until != current.until):
+        raise InvalidInput(f"The end date {until.isoformat()} has already passed. Pick a later date, or leave it "
+                           "empty for no end.")
+    if schedule.rule:
+        return recurrence.from_rule(schedule.rule, local_time, zone, starts_on, until)
+    if schedule.days:
+        return recurrence.weekly(recurrence.parse_weekdays(schedule.days), local_time, zone, starts_on, until)
+    if current is not None:
+        return recurrence.from_rule(current.rule, local_time, zone, starts_on, until)
+    raise InvalidInput("Say when the meeting repeats: weekdays such as “Mon, Thu”, or a rule such as "
+                       f"{recurrence.RULE_EXAMPLES}.")
+
+
+def check_details(draft: MeetingDraft) -> MeetingDraft:
+    """The draft with its texts trimmed and every limit checked."""
+    location = draft.location
+    if location.place is Place.LINK and location.url is None:
+        raise InvalidInput("Give the meeting's link, such as https://zoom.us/j/123456789.")
+    return dataclasses.replace(
+        draft,
+        name=clean_text(draft.name, "name", NAME_MAX, required=True) or "",
+        description=clean_text(draft.description, "description", DESCRIPTION_MAX),
+        fellowship=clean_text(draft.fellowship, "fellowship", FELLOWSHIP_MAX),
+        duration_minutes=validate_duration(draft.duration_minutes),
+        slug=validate_slug(draft.slug) if draft.slug else None,
+    )
+
+
+# -- storing ----------------------------------------------------------------------------------
+
+async def server_zone(session: AsyncSession, guild_id: int, fallback: str | None) -> str:
+    """The zone new meetings default to: the server's, else the bot's configured default."""
+    zone = await session.scalar(select(GuildSettings.timezone).where(GuildSettings.guild_id == guild_id))
+    return zone or fallback or FALLBACK_ZONE
+
+
+async def create(session: AsyncSession, guild_id: int, actor_id: int, draft: MeetingDraft) -> Meeting:
+    draft = check_details(draft)
+    count = await session.scalar(select(func.count()).select_from(MeetingRow).where(MeetingRow.guild_id == guild_id))
+    if (count or 0) >= MAX_MEETINGS_PER_SERVER:
+        raise InvalidInput(f"This server already has {MAX_MEETINGS_PER_SERVER} meetings, the most I keep. "
+                           "Delete meetings that no longer happen with /meeting delete.")
+    slug = draft.slug or await _free_slug(session, guild_id, slugify(draft.name))
+    if draft.slug and await _by_slug(session, guild_id, slug) is not None:
+        raise InvalidInput(f"Another meeting already has the short name “{slug}”. Pick a different one.")
+    row = MeetingRow(guild_id=guild_id, slug=slug, created_by=actor_id, skipped_dates=[])
+    _write(row, draft)
+    session.add(row)
+    await session.flush()
+    await audit.record(session, guild_id, actor_id, "meeting.create", None, f"{row.id} {row.name}")
+    return to_meeting(row)
+
+
+async def replace_details(session: AsyncSession, guild_id: int, meeting_id: int, actor_id: int,
+                          draft: MeetingDraft) -> Meeting:
+    """Store `draft` as the meeting's details (its skipped dates stay, where still in the rule)."""
+    draft = check_details(draft)
+    row = await _row(session, guild_id, meeting_id)
+    if draft.slug and draft.slug != row.slug and await _by_slug(session, guild_id, draft.slug) is not None:
+        raise InvalidInput(f"Another meeting already has the short name “{draft.slug}”. Pick a different one.")
+    before = _summary(row)
+    _write(row, dataclasses.replace(draft, slug=draft.slug or row.slug))
+    await session.flush()
+    await audit.record(session, guild_id, actor_id, "meeting.edit", before, _summary(row))
+    return to_meeting(row)
+
+
+def draft_of(meeting: Meeting) -> MeetingDraft:
+    """A meeting's details as a draft, to change some of them with dataclasses.replace."""
+    return MeetingDraft(
+        name=meeting.name, recurrence=meeting.recurrence, kind=meeting.kind,
+        duration_minutes=meeting.duration_minutes, location=meeting.location, types=meeting.types,
+        description=meeting.description, fellowship=meeting.fellowship,
+        facilitator_role_id=meeting.facilitator_role_id, ping_role_id=meeting.ping_role_id, slug=meeting.slug,
+    )
+
+
+async def skip_occurrence(session: AsyncSession, guild_id: int, meeting_id: int, actor_id: int,
+                          on: date) -> Meeting:
+    """Cancel the occurrence on local date `on`; the series goes on."""
+    row = await _row(session, guild_id, meeting_id)
+    meeting = to_meeting(row)
+    if on in meeting.skipped:
+        raise InvalidInput(f"The {on:%A %d %B} meeting is already cancelled.")
+    if not _occurs_on(meeting, on):
+        raise InvalidInput(f"**{meeting.name}** doesn't meet on {on:%A %d %B %Y}. Pick one of the dates "
+                           "suggested as you type.")
+    row.skipped_dates = sorted({*row.skipped_dates, on.isoformat()})
+    await audit.record(session, guild_id, actor_id, "meeting.skip", None, f"{row.id} {on.isoformat()}")
+    await session.flush()
+    return to_meeting(row)
+
+
+async def end_series(session: AsyncSession, guild_id: int, meeting_id: int, actor_id: int,
+                     now: datetime) -> Meeting:
+    """Stop the series: no occurrence after `now` happens. The meeting stays until deleted."""
+    row = await _row(session, guild_id, meeting_id)
+    meeting = to_meeting(row)
+    upcoming = meeting.next_occurrence(now)
+    if upcoming is None:
+        raise InvalidInput(f"**{meeting.name}** has no meetings left to cancel; /meeting delete removes it.")
+    last_day = recurrence.local_date(meeting.recurrence, upcoming) - timedelta(days=1)
+    # An end before the start date is how a series that never met is ended.
+    row.until = last_day
+    await audit.record(session, guild_id, actor_id, "meeting.end", None, f"{row.id} until {last_day.isoformat()}")
+    await session.flush()
+    return to_meeting(row)
+
+
+async def delete_meeting(session: AsyncSession, guild_id: int, meeting_id: int, actor_id: int) -> Meeting:
+    row = await _row(session, guild_id, meeting_id)
+    meeting = to_meeting(row)
+    await session.execute(delete(MeetingReminderOptIn).where(MeetingReminderOptIn.meeting_id == row.id))
+    await session.delete(row)
+    await audit.record(session, guild_id, actor_id, "meeting.delete", f"{meeting.id} {meeting.name}", None)
+    await session.flush()
+    return meeting
+
+
+async def record_event(session: AsyncSession, meeting_id: int, event_id: int | None,
+                       event_start: datetime | None, problem: str | None) -> None:
+    """Remember which Discord event shows the meeting (or why there is none)."""
+    row = await session.get(MeetingRow, meeting_id)
+    if row is not None:
+        row.event_id, row.event_start, row.event_problem = event_id, event_start, problem
+        await session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    created: list[Meeting]
+    updated: list[Meeting]
+    refused: list[tuple[str, str]]  # (meeting, reason) that could not be stored
+
+
+async def import_drafts(session: AsyncSession, guild_id: int, actor_id: int,
+                        drafts: Iterable[MeetingDraft]) -> ImportResult:
+    """Create or update meetings by short name (slug); a meeting that can't be stored is reported."""
+    created: list[Meeting] = []
+    updated: list[Meeting] = []
+    refused: list[tuple[str, str]] = []
+    for draft in drafts:
+        slug = draft.slug or slugify(draft.name)
+        existing = await _by_slug(session, guild_id, slug)
+        try:
+            async with session.begin_nested():
+                if existing is None:
+                    created.append(await create(session, guild_id, actor_id,
+                                                dataclasses.replace(draft, slug=slug)))
+                else:
+                    kept = draft_of(to_meeting(existing))
+                    # A feed says nothing of Discord roles or kinds: keep what the server set.
+                    merged = dataclasses.replace(draft, slug=slug, kind=kept.kind,
+                                                 facilitator_role_id=kept.facilitator_role_id,
+                                                 ping_role_id=kept.ping_role_id,
+                                                 fellowship=draft.fellowship or kept.fellowship)
+                    updated.append(await replace_details(session, guild_id, existing.id, actor_id, merged))
+        except InvalidInput as exc:
+            refused.append((draft.name or slug, exc.message))
+    return ImportResult(created, updated, refused)
+
+
+# -- finding ----------------------------------------------------------------------------------
+
+async def get(session: AsyncSession, guild_id: int, meeting_id: int) -> Meeting:
+    return to_meeting(await _row(session, guild_id, meeting_id))
+
+
+async def find(session: AsyncSession, meeting_id: int) -> Meeting | None:
+    """A meeting by id in any server (for jobs, which carry only the id), or None if deleted."""
+    row = await session.get(MeetingRow, meeting_id)
+    return to_meeting(row) if row else None
+
+
+async def resolve(session: AsyncSession, guild_id: int, reference: str) -> Meeting:
+    """A meeting from what was typed or picked: its id (from autocomplete), short name or name."""
+    text = reference.strip()
+    row = None
+    if text.isdigit():
+        row = await session.scalar(select(MeetingRow).where(MeetingRow.guild_id == guild_id,
+                                                            MeetingRow.id == int(text)))
+    if row is None:
+        row = await _by_slug(session, guild_id, text.lower())
+    if row is None:
+        matches = (await session.scalars(select(MeetingRow).where(
+            MeetingRow.guild_id == guild_id, func.lower(MeetingRow.name) == text.lower()))).all()
+        row = matches[0] if len(matches) == 1 else None
+    if row is None:
+        raise NotFound(f"I can't find a meeting called “{text[:60]}” here. Start typing its name and pick it "
+                       "from the suggestions, or see /meeting list.")
+    return to_meeting(row)
+
+
+async def all_in(session: AsyncSession, guild_id: int) -> list[Meeting]:
+    rows = await session.scalars(select(MeetingRow).where(MeetingRow.guild_id == guild_id)
+                                 .order_by(MeetingRow.name, MeetingRow.id))
+    return [to_meeting(r) for r in rows]
+
+
+async def every_meeting(session: AsyncSession) -> list[Meeting]:
+    """All meetings of all servers, for planning reminders ahead."""
+    return [to_meeting(r) for r in await session.scalars(select(MeetingRow).order_by(MeetingRow.id))]
+
+
+async def search(session: AsyncSession, guild_id: int, text: str, limit: int = 25) -> list[Meeting]:
+    """Meetings whose name or short name contains `text`, for autocomplete."""
+    needle = f"%{text.strip().lower()}%"
+    rows = await session.scalars(
+        select(MeetingRow)
+        .where(MeetingRow.guild_id == guild_id,
+               func.lower(MeetingRow.name).like(needle) | MeetingRow.slug.like(needle))
+        .order_by(MeetingRow.name).limit(limit)
+    )
+    return [to_meeting(r) for r in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class Upcoming:
+    meeting: Meeting
+    start: datetime
+
+    @property
+    def end(self) -> datetime:
+        return self.start + self.meeting.duration
+
+
+async def upcoming(session: AsyncSession, guild_id: int, now: datetime, *, days: int = LIST_DAYS,
+                   kind: MeetingKind | None = None, type_code: str | None = None) -> list[Upcoming]:
+    """Every occurrence from now (including those in progress) for `days` days, soonest first."""
+    query = select(MeetingRow).where(MeetingRow.guild_id == guild_id)
+    if kind is not None:
+        query = query.where(MeetingRow.kind == kind.value)
+    meetings = [to_meeting(r) for r in await session.scalars(query)]
+    if type_code is not None:
+        meetings = [m for m in meetings if type_code in m.types]
+    return occurrences_between(meetings, now, now + timedelta(days=days))
+
+
+def occurrences_between(meetings: Iterable[Meeting], now: datetime, before: datetime) -> list[Upcoming]:
+    found = [
+        Upcoming(meeting, start)
+        for meeting in meetings
+        for start in meeting.occurrences(now - meeting.duration + timedelta(microseconds=1), before)
+    ]
+    return sorted(found, key=lambda u: (u.start, u.meeting.name))
+
+
+def upcoming_dates(meeting: Meeting, now: datetime, count: int = 10) -> list[datetime]:
+    """The next `count` occurrences, for choosing one to cancel."""
+    found: list[datetime] = []
+    after = now
+    while len(found) < count:
+        start = meeting.next_occurrence(after)
+        if start is None:
+            break
+        found.append(start)
+        after = start + timedelta(seconds=1)
+    return found
+
+
+# -- reminders --------------------------------------------------------------------------------
+
+async def reminder_offsets(session: AsyncSession, guild_id: int) -> tuple[int, ...]:
+    """Minutes before a meeting that its channel is told, largest first."""
+    stored = await session.scalar(select(GuildSettings.meeting_reminder_offsets)
+                                  .where(GuildSettings.guild_id == guild_id))
+    return tuple(stored) if stored is not None else DEFAULT_REMINDER_OFFSETS
+
+
+async def reminder_offsets_by_guild(session: AsyncSession) -> dict[int, tuple[int, ...]]:
+    """Every server that changed its offsets; the rest use DEFAULT_REMINDER_OFFSETS."""
+    rows = await session.execute(select(GuildSettings.guild_id, GuildSettings.meeting_reminder_offsets)
+                                 .where(GuildSettings.meeting_reminder_offsets.is_not(None)))
+    return {guild_id: tuple(offsets or ()) for guild_id, offsets in rows}
+
+
+def parse_offsets(text: str) -> tuple[int, ...]:
+    """'60, 10' -> (60, 10); 'none' -> () to turn channel reminders off."""
+    cleaned = text.strip().lower()
+    if cleaned in ("none", "off", "0", ""):
+        return ()
+    words = [w for w in re.split(r"[\s,;]+", cleaned) if w]
+    try:
+        minutes = sorted({int(w.removesuffix("m").removesuffix("min")) for w in words}, reverse=True)
+    except ValueError:
+        raise InvalidInput("Give minutes before the meeting, separated by commas, such as “60, 10”, or "
+                           "“none” to turn channel reminders off.") from None
+    if len(minutes) > MAX_REMINDER_OFFSETS or any(not 1 <= m <= 1440 for m in minutes):
+        raise InvalidInput(f"Give up to {MAX_REMINDER_OFFSETS} reminders between 1 and 1440 minutes "
+                           "(a day) before, such as “60, 10”.")
+    return tuple(minutes)
+
+
+async def set_reminder_offsets(session: AsyncSession, guild_id: int, actor_id: int,
+                               offsets: Sequence[int]) -> tuple[int, ...]:
+    row = await session.get(GuildSettings, guild_id)
+    if row is None:
+        row = GuildSettings(guild_id=guild_id)
+        session.add(row)
+    old = tuple(row.meeting_reminder_offsets) if row.meeting_reminder_offsets is not None else None
+    new = tuple(offsets)
+    if old != new:
+        row.meeting_reminder_offsets = list(new)
+        await audit.record(session, guild_id, actor_id, "config.meeting_reminder_offsets",
+                           old if old is not None else DEFAULT_REMINDER_OFFSETS, new or "off")
+    await session.flush()
+    return new
+
+
+async def opt_in(session: AsyncSession, meeting_id: int, user_id: int, offset_minutes: int) -> None:
+    if offset_minutes not in MEMBER_REMINDER_OFFSETS:
+        raise InvalidInput("Pick one of the reminder times offered.")
+    existing = await session.scalar(select(MeetingReminderOptIn).where(
+        MeetingReminderOptIn.meeting_id == meeting_id, MeetingReminderOptIn.user_id == user_id))
+    if existing is None:
+        session.add(MeetingReminderOptIn(meeting_id=meeting_id, user_id=user_id, offset_minutes=offset_minutes))
+    else:
+        existing.offset_minutes = offset_minutes
+    await session.flush()
+
+
+async def opt_out(session: AsyncSession, meeting_id: int, user_id: int) -> bool:
+    result = await session.execute(delete(MeetingReminderOptIn).where(
+        MeetingReminderOptIn.meeting_id == meeting_id, MeetingReminderOptIn.user_id == user_id))
+    return bool(getattr(result, "rowcount", 0))
+
+
+async def reminder_of(session: AsyncSession, meeting_id: int, user_id: int) -> int | None:
+    """The member's chosen offset for this meeting, or None when they asked for no reminder."""
+    return await session.scalar(select(MeetingReminderOptIn.offset_minutes).where(
+        MeetingReminderOptIn.meeting_id == meeting_id, MeetingReminderOptIn.user_id == user_id))
+
+
+async def reminder_recipients(session: AsyncSession, meeting_id: int, offset_minutes: int | None = None) -> list[int]:
+    """Who asked for a DM before this meeting (at this offset, if given)."""
+    query = select(MeetingReminderOptIn.user_id).where(MeetingReminderOptIn.meeting_id == meeting_id)
+    if offset_minutes is not None:
+        query = query.where(MeetingReminderOptIn.offset_minutes == offset_minutes)
+    return list(await session.scalars(query.order_by(MeetingReminderOptIn.user_id)))
+
+
+async def member_offsets(session: AsyncSession, meeting_ids: Iterable[int] | None = None) -> dict[int, set[int]]:
+    """meeting id -> the distinct offsets its members chose."""
+    query = select(MeetingReminderOptIn.meeting_id, MeetingReminderOptIn.offset_minutes).distinct()
+    if meeting_ids is not None:
+        query = query.where(MeetingReminderOptIn.meeting_id.in_(list(meeting_ids)))
+    found: dict[int, set[int]] = {}
+    for meeting_id, offset in await session.execute(query):
+        found.setdefault(meeting_id, set()).add(offset)
+    return found
+
+
+async def forget_member(session: AsyncSession, user_id: int) -> int:
+    """Delete one person's meeting data (their reminder opt-ins); returns how many rows went."""
+    result = await session.execute(delete(MeetingReminderOptIn).where(MeetingReminderOptIn.user_id == user_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# -- rows <-> plain data ------------------------------------------------------------------------
+
+def to_meeting(row: MeetingRow) -> Meeting:
+    return Meeting(
+        id=row.id, guild_id=row.guild_id, slug=row.slug, name=row.name, kind=MeetingKind(row.kind),
+        recurrence=Recurrence(row.rule, row.local_time, row.zone, row.starts_on, row.until),
+        duration_minutes=row.duration_minutes,
+        location=Location(Place(row.place) if row.place else None, row.channel_id, row.url),
+        types=tuple(row.types or ()), description=row.description, fellowship=row.fellowship,
+        facilitator_role_id=row.facilitator_role_id, ping_role_id=row.ping_role_id,
+        skipped=frozenset(date.fromisoformat(d) for d in row.skipped_dates or ()),
+        event_id=row.event_id, event_start=row.event_start, event_problem=row.event_problem,
+        created_at=row.created_at, updated_at=row.updated_at,
+    )
+
+
+def _write(row: MeetingRow, draft: MeetingDraft) -> None:
+    rec = draft.recurrence
+    row.name, row.kind, row.fellowship = draft.name, draft.kind.value, draft.fellowship
+    row.types, row.description = list(draft.types), draft.description
+    row.place = draft.location.place.value if draft.location.place else None
+    row.channel_id, row.url = draft.location.channel_id, draft.location.url
+    row.duration_minutes = draft.duration_minutes
+    row.facilitator_role_id, row.ping_role_id = draft.facilitator_role_id, draft.ping_role_id
+    row.rule, row.local_time, row.zone, row.starts_on, row.until = (
+        rec.rule, rec.local_time, rec.zone, rec.starts_on, rec.until)
+    if draft.slug:
+        row.slug = draft.slug
+
+
+def _summary(row: MeetingRow) -> str:
+    return f"{row.id} {row.name}: {row.rule} {row.local_time:%H:%M} {row.zone} {row.duration_minutes}min"
+
+
+def _occurs_on(meeting: Meeting, on: date) -> bool:
+    # Search a little past the local day on both sides: zones are up to 14 hours off UTC.
+    day_start = datetime.combine(on, datetime.min.time(), meeting.recurrence.tz)
+    starts = recurrence.occurrences(meeting.recurrence, day_start - timedelta(hours=1), day_start + timedelta(hours=26))
+    return any(recurrence.local_date(meeting.recurrence, s) == on for s in starts)
+
+
+async def _row(session: AsyncSession, guild_id: int, meeting_id: int) -> MeetingRow:
+    row = await session.get(MeetingRow, meeting_id)
+    if row is None or row.guild_id != guild_id:
+        raise NotFound("That meeting no longer exists. See /meeting list for the current ones.")
+    return row
+
+
+async def _by_slug(session: AsyncSession, guild_id: int, slug: str) -> MeetingRow | None:
+    row: MeetingRow | None = await session.scalar(
+        select(MeetingRow).where(MeetingRow.guild_id == guild_id, MeetingRow.slug == slug))
+    return row
+
+
+async def _free_slug(session: AsyncSession, guild_id: int, base: str) -> str:
+    taken = set(await session.scalars(select(MeetingRow.slug).where(
+        MeetingRow.guild_id == guild_id, MeetingRow.slug.startswith(base, autoescape=True))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"

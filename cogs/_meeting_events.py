@@ -1,0 +1,152 @@
+"""Keeping each meeting's next occurrence on the server's Events tab (Discord scheduled events).
+
+A meeting never depends on its event: when Discord refuses (a missing permission, the server's
+limit of 100 upcoming events), the meeting goes on and the reason is stored and shown to
+moderators in words they can act on.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import datetime
+
+import discord
+
+from bot.services.meeting_data import Meeting, Place, describe_types
+
+log = logging.getLogger(__name__)
+
+UNKNOWN_EVENT = 10070
+MAX_EVENTS = 30038
+
+MISSING_PERMISSION = (
+    "I can't add it to the Events tab: I need the **Manage Events** permission (or **Create Events**). "
+    "A server manager can grant it in Server Settings → Roles; the meeting works without it."
+)
+TOO_MANY_EVENTS = (
+    "I can't add it to the Events tab: the server already has 100 upcoming events, Discord's limit. "
+    "It will be added when a slot frees up; the meeting works without it."
+)
+NO_PLACE = "It isn't on the Events tab yet: give it a channel or a link with /meeting edit."
+
+
+class EventKeeper:
+    """Creates, moves, starts, ends and deletes meetings' events for one bot."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self.client = client
+
+    async def show_next(self, meeting: Meeting, now: datetime) -> tuple[int | None, datetime | None, str | None]:
+        """(event id, the occurrence it shows, problem): the event for the next occurrence.
+
+        An event for an occurrence in progress is left alone: it is ended when the meeting ends.
+        """
+        guild = self.client.get_guild(meeting.guild_id)
+        if guild is None:
+            return meeting.event_id, meeting.event_start, None
+        current = meeting.current_or_next(now)
+        if current is not None and current <= now and meeting.event_id and meeting.event_start == current:
+            return meeting.event_id, meeting.event_start, None
+        target = meeting.next_occurrence(now)
+        existing = await self.fetch(guild, meeting.event_id)
+        if target is None or meeting.location.place is None:
+            if existing is not None:
+                await self.remove(existing)
+            return None, None, None if target is None else NO_PLACE
+        try:
+            event = await self._put(guild, meeting, existing, target)
+        except discord.Forbidden:
+            return None, None, MISSING_PERMISSION
+        except discord.HTTPException as exc:
+            if exc.code == MAX_EVENTS:
+                return None, None, TOO_MANY_EVENTS
+            raise
+        return event.id, target, None
+
+    async def _put(self, guild: discord.Guild, meeting: Meeting, existing: discord.ScheduledEvent | None,
+                   start: datetime) -> discord.ScheduledEvent:
+        end = start + meeting.duration
+        description = _description(meeting)
+        channel = self._channel(guild, meeting)
+        entity_type = (discord.EntityType.external if channel is None else
+                       discord.EntityType.stage_instance if isinstance(channel, discord.StageChannel)
+                       else discord.EntityType.voice)
+        reusable = existing is not None and existing.entity_type == entity_type and \
+            existing.status is discord.EventStatus.scheduled
+        if existing is not None and not reusable:
+            await self.remove(existing)
+            existing = None
+        location = meeting.link() or ""
+        if channel is None:
+            if existing is not None:
+                return await existing.edit(name=meeting.name, description=description, start_time=start,
+                                           end_time=end, location=location, entity_type=discord.EntityType.external)
+            return await guild.create_scheduled_event(
+                name=meeting.name, description=description, start_time=start, end_time=end,
+                entity_type=discord.EntityType.external, location=location,
+                privacy_level=discord.PrivacyLevel.guild_only)
+        if existing is not None:
+            return await existing.edit(name=meeting.name, description=description, start_time=start,
+                                       end_time=end, channel=channel)
+        return await guild.create_scheduled_event(
+            name=meeting.name, description=description, start_time=start, end_time=end,
+            channel=channel, privacy_level=discord.PrivacyLevel.guild_only)
+
+    @staticmethod
+    def _channel(guild: discord.Guild, meeting: Meeting) -> discord.VoiceChannel | discord.StageChannel | None:
+        """The voice or stage channel the event happens in; None for text channels and links."""
+        if meeting.location.place not in (Place.VOICE, Place.STAGE) or meeting.location.channel_id is None:
+            return None
+        channel = guild.get_channel(meeting.location.channel_id)
+        return channel if isinstance(channel, discord.VoiceChannel | discord.StageChannel) else None
+
+    async def fetch(self, guild: discord.Guild, event_id: int | None) -> discord.ScheduledEvent | None:
+        if event_id is None:
+            return None
+        cached = guild.get_scheduled_event(event_id)
+        if cached is not None:
+            return cached
+        try:
+            return await guild.fetch_scheduled_event(event_id)
+        except discord.NotFound:
+            return None
+
+    async def remove(self, event: discord.ScheduledEvent) -> None:
+        with contextlib.suppress(discord.NotFound):  # someone deleted it already
+            await event.delete()
+
+    async def go_live(self, meeting: Meeting, start: datetime) -> None:
+        """At the start: mark the event active, which tells everyone who pressed Interested."""
+        guild = self.client.get_guild(meeting.guild_id)
+        if guild is None or meeting.event_start != start:
+            return
+        event = await self.fetch(guild, meeting.event_id)
+        if event is not None and event.status is discord.EventStatus.scheduled:
+            try:
+                await event.start()
+            except discord.HTTPException as exc:
+                log.info("could not start the event of meeting %d: %s", meeting.id, exc)
+
+    async def finish(self, meeting: Meeting, start: datetime) -> None:
+        """At the end: close this occurrence's event, so the next one can be shown."""
+        guild = self.client.get_guild(meeting.guild_id)
+        if guild is None or meeting.event_start != start:
+            return
+        event = await self.fetch(guild, meeting.event_id)
+        if event is None:
+            return
+        with contextlib.suppress(discord.NotFound):
+            if event.status is discord.EventStatus.active:
+                await event.end()
+            elif event.status is discord.EventStatus.scheduled:
+                await event.delete()
+
+
+def _description(meeting: Meeting) -> str:
+    parts = [meeting.description or ""]
+    if meeting.types:
+        parts.append(f"Format: {describe_types(meeting.types)}")
+    if meeting.location.place is Place.LINK and meeting.link():
+        parts.append(f"Join: {meeting.link()}")
+    return "\n\n".join(p for p in parts if p)[:1000]

@@ -1,0 +1,240 @@
+"""What meetings look like on Discord: embeds, the paged list, reminder panels and buttons."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import discord
+
+from bot.dm import DMS_CLOSED_HINT, send_dm
+from bot.render import CALM_BLUE, timestamp
+from bot.services import recurrence
+from bot.services.meeting_data import KIND_LABELS, Meeting, Place, describe_types
+from bot.services.meetings import Upcoming
+from bot.views import OwnedView
+
+PAGE_SIZE = 8
+OFFSET_LABELS = {10: "10 minutes before", 30: "30 minutes before", 60: "1 hour before", 180: "3 hours before",
+                 1440: "1 day before"}
+
+
+def offset_words(minutes: int) -> str:
+    return OFFSET_LABELS.get(minutes, f"{minutes} minutes before")
+
+
+def where(meeting: Meeting) -> str:
+    location = meeting.location
+    if location.place in (Place.VOICE, Place.STAGE, Place.TEXT) and location.channel_id:
+        return f"<#{location.channel_id}>"
+    if location.url:
+        return f"[Join link]({location.url})"
+    return "Place to be announced"
+
+
+def meeting_embed(meeting: Meeting, now: datetime, *, reminder: int | None = None,
+                  for_moderator: bool = False) -> discord.Embed:
+    embed = discord.Embed(title=meeting.name, description=meeting.description or None, colour=CALM_BLUE)
+    start = meeting.current_or_next(now)
+    if start is None:
+        embed.add_field(name="Next meeting", value="The series has ended.", inline=False)
+    elif start <= now:
+        ends = timestamp(start + meeting.duration, "t")
+        embed.add_field(name="Now", value=f"Started {timestamp(start, 'R')}; ends {ends}", inline=False)
+    else:
+        embed.add_field(name="Next meeting", value=f"{timestamp(start, 'F')} ({timestamp(start, 'R')})", inline=False)
+    embed.add_field(name="Repeats", value=f"{recurrence.describe(meeting.recurrence)}, {meeting.duration_minutes} min",
+                    inline=False)
+    embed.add_field(name="Where", value=where(meeting))
+    kind = KIND_LABELS[meeting.kind] + (f" · {meeting.fellowship}" if meeting.fellowship else "")
+    embed.add_field(name="Kind", value=kind)
+    if meeting.types:
+        embed.add_field(name="Format", value=describe_types(meeting.types), inline=False)
+    upcoming_skips = sorted(d for d in meeting.skipped if start is None or d >= start.date())
+    if upcoming_skips:
+        embed.add_field(name="Cancelled", value=", ".join(f"{d:%a %d %b}" for d in upcoming_skips[:6]), inline=False)
+    if for_moderator and meeting.event_problem:
+        embed.add_field(name="Events tab", value=meeting.event_problem, inline=False)
+    footer = f"Reminder: {offset_words(reminder)} (DM)" if reminder else "Times show in your own time zone."
+    embed.set_footer(text=f"{footer} · short name: {meeting.slug}")
+    return embed
+
+
+def list_embed(entries: Sequence[Upcoming], page: int, now: datetime, title: str) -> discord.Embed:
+    pages = max(1, -(-len(entries) // PAGE_SIZE))
+    shown = entries[page * PAGE_SIZE:(page + 1) * PAGE_SIZE]
+    embed = discord.Embed(title=title, colour=CALM_BLUE)
+    if not shown:
+        embed.description = ("No meetings in the next 7 days. Moderators can add one with /meeting create.")
+    for entry in shown:
+        m = entry.meeting
+        live = " · **now**" if entry.start <= now else ""
+        formats = f" · {describe_types(m.types)}" if m.types else ""
+        embed.add_field(
+            name=f"{m.name}"[:256],
+            value=f"{timestamp(entry.start, 'F')} ({timestamp(entry.start, 'R')}){live}\n{where(m)}{formats}"[:1024],
+            inline=False,
+        )
+    embed.set_footer(text=f"Page {page + 1} of {pages} · times show in your own time zone")
+    return embed
+
+
+class ListPager(OwnedView):
+    """/meeting list: pages of upcoming meetings, and a menu to open one for details."""
+
+    def __init__(self, owner_id: int, entries: list[Upcoming], now: datetime, title: str,
+                 open_meeting: Callable[[discord.Interaction, int], Awaitable[None]]) -> None:
+        super().__init__(owner_id)
+        self.entries, self.now, self.title, self.page = entries, now, title, 0
+        self.open_meeting = open_meeting
+        self.pages = max(1, -(-len(entries) // PAGE_SIZE))
+        self.refresh()
+
+    def embed(self) -> discord.Embed:
+        return list_embed(self.entries, self.page, self.now, self.title)
+
+    def refresh(self) -> None:
+        self.previous_page.disabled = self.page == 0
+        self.next_page.disabled = self.page >= self.pages - 1
+        shown = self.entries[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
+        menu: discord.ui.Select[ListPager] = self.details
+        menu.options = [
+            discord.SelectOption(label=e.meeting.name[:100], value=str(e.meeting.id),
+                                 description=f"{e.start:%a %d %b %H:%M} UTC"[:100])
+            for e in {e.meeting.id: e for e in reversed(shown)}.values()
+        ] or [discord.SelectOption(label="No meetings", value="0")]
+        menu.disabled = not shown
+
+    @discord.ui.button(label="Previous", emoji="◀️", custom_id="meeting-list:previous")
+    async def previous_page(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+        self.page = max(0, self.page - 1)
+        self.refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    @discord.ui.button(label="Next", emoji="▶️", custom_id="meeting-list:next")
+    async def next_page(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+        self.page = min(self.pages - 1, self.page + 1)
+        self.refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    @discord.ui.select(placeholder="Details and reminders for…", custom_id="meeting-list:details")
+    async def details(self, interaction: discord.Interaction, select: discord.ui.Select[ListPager]) -> None:
+        await self.open_meeting(interaction, int(select.values[0]))
+
+
+class ReminderPanel(OwnedView):
+    """A member's own reminder for one meeting: pick how long before, or stop."""
+
+    def __init__(self, owner_id: int, meeting: Meeting, current: int | None,
+                 save: Callable[[int, int | None], Awaitable[datetime | None]]) -> None:
+        super().__init__(owner_id)
+        self.meeting, self.current, self.save = meeting, current, save
+        menu: discord.ui.Select[ReminderPanel] = self.when
+        menu.options = [
+            discord.SelectOption(label=label, value=str(minutes), default=minutes == current)
+            for minutes, label in OFFSET_LABELS.items()
+        ]
+        self.stop_reminders.disabled = current is None
+
+    @discord.ui.select(placeholder="Remind me by DM…", custom_id="meeting-reminder:offset")
+    async def when(self, interaction: discord.Interaction, select: discord.ui.Select[ReminderPanel]) -> None:
+        minutes = int(select.values[0])
+        next_start = await self.save(minutes, self.current)
+        self.current = minutes
+        self.stop_reminders.disabled = False
+        first = f" The next one is {timestamp(next_start, 'F')}." if next_start else ""
+        confirmed = await send_dm(interaction.user, content=(
+            f"I'll remind you here {offset_words(minutes)} each **{self.meeting.name}**.{first} "
+            "To stop, open /meeting info and press “Stop reminders”."))
+        note = "" if confirmed else f"\n\n⚠️ {DMS_CLOSED_HINT}"
+        await interaction.response.edit_message(
+            content=f"Done: I'll DM you {offset_words(minutes)} each **{self.meeting.name}**.{first}{note}", view=self)
+
+    @discord.ui.button(label="Stop reminders", style=discord.ButtonStyle.secondary,
+                       custom_id="meeting-reminder:stop")
+    async def stop_reminders(self, interaction: discord.Interaction, button: discord.ui.Button[ReminderPanel]) -> None:
+        await self.save(0, self.current)
+        self.current = None
+        button.disabled = True
+        await interaction.response.edit_message(
+            content=f"Reminders for **{self.meeting.name}** are off.", view=self)
+
+
+class RemindMeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"meeting:remind:(?P<id>[0-9]+)"):
+    """The "Remind me" button under announcements and meeting details; survives restarts."""
+
+    opener: Callable[[discord.Interaction, int], Awaitable[None]] | None = None
+
+    def __init__(self, meeting_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Remind me", emoji="🔔", style=discord.ButtonStyle.primary,
+                                           custom_id=f"meeting:remind:{meeting_id}"))
+        self.meeting_id = meeting_id
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> RemindMeButton:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        if RemindMeButton.opener is not None:
+            await RemindMeButton.opener(interaction, self.meeting_id)
+
+
+def remind_me_view(meeting_id: int) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(RemindMeButton(meeting_id))
+    return view
+
+
+class ConfirmDelete(OwnedView):
+    def __init__(self, owner_id: int, meeting: Meeting, delete: Callable[[], Awaitable[str]]) -> None:
+        super().__init__(owner_id, timeout=120)
+        self.meeting, self.delete = meeting, delete
+
+    @discord.ui.button(label="Delete it", style=discord.ButtonStyle.danger, custom_id="meeting-delete:confirm")
+    async def confirm(self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmDelete]) -> None:
+        summary = await self.delete()
+        await interaction.response.edit_message(content=summary, view=None, embed=None)
+        self.stop()
+
+    @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary, custom_id="meeting-delete:keep")
+    async def keep(self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmDelete]) -> None:
+        await interaction.response.edit_message(content=f"Kept **{self.meeting.name}**. Nothing changed.",
+                                                view=None, embed=None)
+        self.stop()
+
+
+def announcement(meeting: Meeting, start: datetime, ping_role_id: int | None) -> dict[str, Any]:
+    """The channel post before a meeting, with the Remind me button."""
+    ping = f"<@&{ping_role_id}> " if ping_role_id else ""
+    join = f"\nJoin: {meeting.link()}" if meeting.location.place is Place.LINK else ""
+    return {
+        "content": f"{ping}🗓️ **{meeting.name}** starts {timestamp(start, 'R')} ({timestamp(start, 't')}) "
+                   f"in {where(meeting)}.{join}\nEveryone is welcome to join.",
+        "view": remind_me_view(meeting.id),
+        "allowed_mentions": discord.AllowedMentions(roles=[discord.Object(ping_role_id)] if ping_role_id else False,
+                                                    users=False, everyone=False),
+    }
+
+
+def reminder_dm(meeting: Meeting, start: datetime, guild_name: str) -> discord.Embed:
+    embed = discord.Embed(
+        title=f"Reminder: {meeting.name}",
+        description=f"Starts {timestamp(start, 'R')}, at {timestamp(start, 'F')}.\nWhere: {where(meeting)}",
+        colour=CALM_BLUE,
+    )
+    embed.set_footer(text=f"You asked for this in {guild_name}. To stop, use /meeting info there.")
+    return embed
+
+
+def cancelled_dm(meeting: Meeting, start: datetime, next_start: datetime | None, guild_name: str) -> str:
+    after = (f" The next one is {timestamp(next_start, 'F')}." if next_start
+             else " There are no more meetings in this series.")
+    return f"**{meeting.name}** on {timestamp(start, 'D')} is cancelled ({guild_name}).{after}"
+
+
+def member_count_words(count: int) -> str:
+    return f"{count} member{'s' if count != 1 else ''}"
+

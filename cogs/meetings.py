@@ -1,0 +1,618 @@
+"""/meeting: recurring meetings, their reminders, the Events tab, calendar and Meeting Guide feeds."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import logging
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.checks import moderator_only
+from bot.client import RecoveryBot
+from bot.db.types import utcnow
+from bot.dm import send_dm
+from bot.scheduler import DueJob
+from bot.services import calendar_feed, guild_config, meeting_guide, meeting_reminders, meetings, recurrence, timezones
+from bot.services.errors import DomainError, InvalidInput
+from bot.services.meeting_data import (
+    KIND_LABELS,
+    Location,
+    Meeting,
+    MeetingDraft,
+    MeetingKind,
+    Place,
+    parse_types,
+    type_names,
+    validate_url,
+)
+from bot.services.meeting_reminders import OccurrenceJob
+from bot.services.meetings import ScheduleText
+from cogs._meeting_events import EventKeeper
+from cogs._meeting_views import (
+    ConfirmDelete,
+    ListPager,
+    ReminderPanel,
+    RemindMeButton,
+    announcement,
+    cancelled_dm,
+    meeting_embed,
+    member_count_words,
+    offset_words,
+    remind_me_view,
+    reminder_dm,
+)
+
+log = logging.getLogger(__name__)
+
+KIND_CHOICES = [app_commands.Choice(name=label, value=kind.value) for kind, label in KIND_LABELS.items()]
+CLEAR_CHOICES = [
+    app_commands.Choice(name="description", value="description"),
+    app_commands.Choice(name="end date", value="ends"),
+    app_commands.Choice(name="ping role", value="ping"),
+    app_commands.Choice(name="facilitator role", value="facilitator"),
+    app_commands.Choice(name="fellowship", value="fellowship"),
+]
+WHOLE_SERIES = "series"
+MAX_IMPORT_BYTES = 1_000_000
+MeetingChannel = discord.VoiceChannel | discord.StageChannel | discord.TextChannel
+
+
+class Meetings(commands.Cog):
+    def __init__(self, bot: RecoveryBot) -> None:
+        self.bot = bot
+        self.events = EventKeeper(bot)
+
+    async def cog_load(self) -> None:
+        RemindMeButton.opener = self.open_reminder_panel
+        self.bot.add_dynamic_items(RemindMeButton)
+        scheduler = self.bot.scheduler
+        lateness = meeting_reminders.REMINDER_LATENESS
+        scheduler.register(meeting_reminders.ANNOUNCE, self.run_announcement, max_lateness=lateness)
+        scheduler.register(meeting_reminders.REMIND, self.run_member_reminders, max_lateness=lateness,
+                           max_attempts=1)
+        scheduler.register(meeting_reminders.EVENT_START, self.run_event_start, max_lateness=timedelta(minutes=30))
+        scheduler.register(meeting_reminders.EVENT_END, self.run_event_end)
+        scheduler.register(meeting_reminders.PLAN, self.run_plan)
+        # Catch up after downtime: plan the days ahead now. Keys make this harmless to repeat.
+        async with self.bot.sessions.begin() as session:
+            planned = await meeting_reminders.plan_everything(session, scheduler, utcnow())
+        log.info("planned %d meeting jobs for the days ahead", planned)
+
+    async def cog_unload(self) -> None:
+        self.bot.remove_dynamic_items(RemindMeButton)
+        for kind in (meeting_reminders.ANNOUNCE, meeting_reminders.REMIND, meeting_reminders.EVENT_START,
+                     meeting_reminders.EVENT_END, meeting_reminders.PLAN):
+            self.bot.scheduler.unregister(kind)
+
+    meeting = app_commands.Group(name="meeting", description="Recurring meetings.", guild_only=True)
+
+    # -- moderators ---------------------------------------------------------------------------
+
+    @meeting.command(name="create", description="Add a recurring meeting.")
+    @moderator_only()
+    @app_commands.describe(
+        name="What people call it, e.g. Monday Night Big Book",
+        time="Start time in the meeting's zone, e.g. 19:00 or 7:30 pm",
+        kind="Fellowship or kind of meeting",
+        days="Weekdays, e.g. Mon, Thu (or use rule)",
+        zone="Time zone, e.g. America/New_York; defaults to the server's",
+        rule="For anything else, an RRULE: FREQ=WEEKLY;INTERVAL=2;BYDAY=TU or FREQ=MONTHLY;BYDAY=1SA",
+        duration="Length in minutes (default 60)",
+        channel="The voice, stage or text channel it happens in",
+        link="Or an external link (Zoom, Meet, …)",
+        types="Meeting Guide types, e.g. O, D or Open, Discussion, Women",
+        description="What newcomers should know (up to 1,000 characters)",
+        facilitator="Role of the people who chair it",
+        ping="Role to mention in the last reminder before it",
+        starts="First date, e.g. 2026-12-01 (default today)",
+        ends="Last date, if the series ends",
+        fellowship="Your fellowship's name, e.g. AA, NA, CA, Al-Anon",
+    )
+    @app_commands.choices(kind=KIND_CHOICES)
+    async def create(
+        self, interaction: discord.Interaction, name: str, time: str, kind: app_commands.Choice[str],
+        days: str | None = None, zone: str | None = None, rule: str | None = None,
+        duration: app_commands.Range[int, 5, 480] = 60, channel: MeetingChannel | None = None,
+        link: str | None = None, types: str | None = None, description: str | None = None,
+        facilitator: discord.Role | None = None, ping: discord.Role | None = None,
+        starts: str | None = None, ends: str | None = None, fellowship: str | None = None,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        location = _location(channel, link)
+        if location.place is None:
+            raise InvalidInput("Where does it happen? Pick a `channel` (voice, stage or text) or give a `link`.")
+        if days is None and rule is None:
+            raise InvalidInput("Which days? Give `days` such as “Mon, Thu”, or a `rule` such as "
+                               f"{recurrence.RULE_EXAMPLES}.")
+        now = utcnow()
+        async with self.bot.sessions.begin() as session:
+            default_zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
+            schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts, ends=ends)
+            draft = MeetingDraft(
+                name=name, kind=MeetingKind(kind.value),
+                recurrence=meetings.build_recurrence(schedule, default_zone=default_zone,
+                                                     today=_today(now, zone or default_zone)),
+                duration_minutes=duration, location=location,
+                types=_types(types), description=description, fellowship=fellowship,
+                facilitator_role_id=facilitator.id if facilitator else None, ping_role_id=_ping_id(ping),
+            )
+            created = await meetings.create(session, guild_id, interaction.user.id, draft)
+            await meeting_reminders.plan(session, self.bot.scheduler, [created], now)
+        await self.confirm_change(interaction, created.id, now, "Added **{name}**. Members can find it with "
+                                  "/meeting list.")
+
+    @meeting.command(name="edit", description="Change a meeting; reminders and the event follow.")
+    @moderator_only()
+    @app_commands.describe(
+        meeting="The meeting to change", name="New name", time="New start time, e.g. 19:30",
+        days="New weekdays, e.g. Tue, Thu", zone="New time zone", rule="New RRULE instead of weekdays",
+        duration="New length in minutes", channel="New channel", link="New external link",
+        types="New Meeting Guide types (replaces the old ones)", description="New description",
+        facilitator="New facilitator role", ping="New role to mention", starts="New first date",
+        ends="New last date", fellowship="New fellowship name", clear="Remove one optional detail",
+    )
+    @app_commands.choices(kind=KIND_CHOICES, clear=CLEAR_CHOICES)
+    async def edit(
+        self, interaction: discord.Interaction, meeting: str, name: str | None = None, time: str | None = None,
+        days: str | None = None, zone: str | None = None, rule: str | None = None,
+        kind: app_commands.Choice[str] | None = None, duration: app_commands.Range[int, 5, 480] | None = None,
+        channel: MeetingChannel | None = None, link: str | None = None, types: str | None = None,
+        description: str | None = None, facilitator: discord.Role | None = None, ping: discord.Role | None = None,
+        starts: str | None = None, ends: str | None = None, fellowship: str | None = None,
+        clear: app_commands.Choice[str] | None = None,
+    ) -> None:
+        guild_id = _guild_id(interaction)
+        now = utcnow()
+        async with self.bot.sessions.begin() as session:
+            current = await meetings.resolve(session, guild_id, meeting)
+            schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts,
+                                    ends=None if clear and clear.value == "ends" else ends)
+            rec = meetings.build_recurrence(schedule, default_zone=current.recurrence.zone,
+                                            today=_today(now, current.recurrence.zone), current=current.recurrence)
+            if clear and clear.value == "ends":
+                rec = recurrence.from_rule(rec.rule, rec.local_time, rec.zone, rec.starts_on, None)
+            changes: dict[str, Any] = {"recurrence": rec}
+            if channel is not None or link is not None:
+                changes["location"] = _location(channel, link)
+            for field, value in (("name", name), ("description", description), ("fellowship", fellowship),
+                                 ("duration_minutes", duration)):
+                if value is not None:
+                    changes[field] = value
+            if kind is not None:
+                changes["kind"] = MeetingKind(kind.value)
+            if types is not None:
+                changes["types"] = _types(types)
+            if facilitator is not None:
+                changes["facilitator_role_id"] = facilitator.id
+            if ping is not None:
+                changes["ping_role_id"] = _ping_id(ping)
+            cleared = {"description": "description", "ping": "ping_role_id", "facilitator": "facilitator_role_id",
+                       "fellowship": "fellowship"}
+            if clear and clear.value in cleared:
+                changes[cleared[clear.value]] = None
+            draft = dataclasses.replace(meetings.draft_of(current), **changes)
+            if draft == meetings.draft_of(current):
+                raise InvalidInput("That changes nothing. Give at least one new detail, such as `time`.")
+            updated = await meetings.replace_details(session, guild_id, current.id, interaction.user.id, draft)
+            await meeting_reminders.replan(session, self.bot.scheduler, updated, now)
+        await self.confirm_change(interaction, updated.id, now, "Saved **{name}**. Reminders and the Events tab "
+                                  "now follow the new details.")
+
+    @meeting.command(name="cancel", description="Cancel one date of a meeting, or end the series.")
+    @moderator_only()
+    @app_commands.describe(meeting="The meeting", date="Which date (suggested as you type), or the whole series")
+    async def cancel(self, interaction: discord.Interaction, meeting: str, date: str) -> None:
+        guild_id = _guild_id(interaction)
+        now = utcnow()
+        async with self.bot.sessions.begin() as session:
+            current = await meetings.resolve(session, guild_id, meeting)
+            if date.strip().lower() == WHOLE_SERIES:
+                upcoming = current.next_occurrence(now)
+                changed = await meetings.end_series(session, guild_id, current.id, interaction.user.id, now)
+            else:
+                day = meetings.parse_date(date, "date")
+                upcoming = next((s for s in meetings.upcoming_dates(current, now - current.duration, 400)
+                                 if recurrence.local_date(current.recurrence, s) == day), None)
+                if upcoming is not None and upcoming <= now:
+                    raise InvalidInput(f"The {day:%A %d %B} meeting has already started, so I can't cancel it.")
+                changed = await meetings.skip_occurrence(session, guild_id, current.id, interaction.user.id, day)
+            recipients = await meetings.reminder_recipients(session, current.id)
+            await meeting_reminders.replan(session, self.bot.scheduler, changed, now)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        shown = await self.refresh_event(changed.id, now)
+        told = 0
+        if upcoming is not None:
+            told = await self.tell_cancelled(shown, upcoming, recipients, interaction.guild)
+        what = "The series has ended" if date.strip().lower() == WHOLE_SERIES else \
+            f"Cancelled **{shown.name}** on {upcoming:%A %d %B}" if upcoming else "Cancelled"
+        await interaction.followup.send(
+            f"{what}. I told {member_count_words(told)} who asked for reminders.",
+            embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
+
+    @meeting.command(name="delete", description="Delete a meeting and everything planned for it.")
+    @moderator_only()
+    @app_commands.describe(meeting="The meeting to delete")
+    async def delete(self, interaction: discord.Interaction, meeting: str) -> None:
+        guild_id = _guild_id(interaction)
+        async with self.bot.sessions() as session:
+            current = await meetings.resolve(session, guild_id, meeting)
+
+        async def really_delete() -> str:
+            async with self.bot.sessions.begin() as session:
+                gone = await meetings.delete_meeting(session, guild_id, current.id, interaction.user.id)
+                await meeting_reminders.unplan(session, self.bot.scheduler, gone.id)
+            guild = self.bot.get_guild(guild_id)
+            event = await self.events.fetch(guild, gone.event_id) if guild else None
+            if event is not None:
+                try:
+                    await self.events.remove(event)
+                except discord.HTTPException:
+                    log.info("could not remove the event of deleted meeting %d", gone.id)
+            return f"Deleted **{gone.name}**, its reminders and its event."
+
+        view = ConfirmDelete(interaction.user.id, current, really_delete)
+        await interaction.response.send_message(
+            f"Delete **{current.name}**? Its reminders, its event and members' reminder choices go too. "
+            "To skip one date instead, use /meeting cancel.", view=view, ephemeral=True)
+        view.origin = interaction
+
+    @meeting.command(name="export", description="Download the meetings as a Meeting Guide JSON feed.")
+    @moderator_only()
+    async def export(self, interaction: discord.Interaction) -> None:
+        guild_id = _guild_id(interaction)
+        async with self.bot.sessions() as session:
+            stored = await meetings.all_in(session, guild_id)
+        if not stored:
+            raise InvalidInput("There are no meetings to export yet. Add one with /meeting create.")
+        feed = meeting_guide.export_feed(stored, updated=utcnow())
+        data = json.dumps(feed.rows, indent=2, ensure_ascii=False).encode()
+        lines = [f"Exported {len(feed.rows)} meeting{'s' if len(feed.rows) != 1 else ''} in the Meeting Guide format."]
+        lines += [f"• Left out **{m.name}**: {reason}" for m, reason in feed.left_out[:10]]
+        await interaction.response.send_message(
+            "\n".join(lines)[:2000], file=discord.File(io.BytesIO(data), filename="meetings.json"), ephemeral=True)
+
+    @meeting.command(name="import", description="Add or update meetings from a Meeting Guide JSON file.")
+    @moderator_only()
+    @app_commands.describe(file="A Meeting Guide / 12 Step Meeting List JSON feed (.json, up to 1 MB)")
+    async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+        guild_id = _guild_id(interaction)
+        if file.size > MAX_IMPORT_BYTES:
+            raise InvalidInput(f"That file is {file.size // 1000} kB; I take feeds up to 1 MB. "
+                               "Split it into smaller files.")
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        raw = await file.read()
+        now = utcnow()
+        async with self.bot.sessions.begin() as session:
+            zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
+            parsed = meeting_guide.parse_feed(raw, default_zone=zone, today=_today(now, zone))
+            result = await meetings.import_drafts(session, guild_id, interaction.user.id, parsed.drafts)
+            changed = [m for m in (*result.created, *result.updated)]
+            for meeting in changed:
+                await self.bot.scheduler.cancel_prefix(meeting_reminders.prefix(meeting.id), session=session)
+            await meeting_reminders.plan(session, self.bot.scheduler, changed, now)
+        for meeting in changed:
+            await self.refresh_event(meeting.id, now)
+        report = _import_report(result.created, result.updated, parsed.skipped, parsed.warnings, result.refused)
+        summary = report.splitlines()[0]
+        if len(report) <= 1900:
+            await interaction.followup.send(report, ephemeral=True)
+        else:
+            await interaction.followup.send(
+                f"{summary}\nThe full report is attached.",
+                file=discord.File(io.BytesIO(report.encode()), filename="import-report.txt"), ephemeral=True)
+
+    # -- everyone -----------------------------------------------------------------------------
+
+    @meeting.command(name="list", description="Meetings in the next 7 days, in your own time zone.")
+    @app_commands.describe(kind="Only this kind of meeting", type="Only meetings with this format, e.g. Women")
+    @app_commands.choices(kind=KIND_CHOICES)
+    async def list_(self, interaction: discord.Interaction, kind: app_commands.Choice[str] | None = None,
+                    type: str | None = None) -> None:
+        guild_id = _guild_id(interaction)
+        type_code = _types(type)[0] if type else None
+        now = utcnow()
+        async with self.bot.sessions() as session:
+            entries = await meetings.upcoming(session, guild_id, now, kind=MeetingKind(kind.value) if kind else None,
+                                              type_code=type_code)
+        title = "Meetings in the next 7 days"
+        if kind or type_code:
+            title += " · " + " · ".join(filter(None, [kind.name if kind else None,
+                                                      type_names().get(type_code or "", None)]))
+        view = ListPager(interaction.user.id, entries, now, title, self.open_info)
+        await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
+        view.origin = interaction
+
+    @meeting.command(name="info", description="A meeting's details, and your reminder for it.")
+    @app_commands.describe(meeting="The meeting")
+    async def info(self, interaction: discord.Interaction, meeting: str) -> None:
+        async with self.bot.sessions() as session:
+            found = await meetings.resolve(session, _guild_id(interaction), meeting)
+        await self.open_info(interaction, found.id)
+
+    @meeting.command(name="calendar", description="An .ics file for your calendar app (Google, Outlook, Apple).")
+    @app_commands.describe(meeting="Just this meeting (default: all of them)")
+    async def calendar(self, interaction: discord.Interaction, meeting: str | None = None) -> None:
+        guild_id = _guild_id(interaction)
+        async with self.bot.sessions() as session:
+            chosen = [await meetings.resolve(session, guild_id, meeting)] if meeting else \
+                await meetings.all_in(session, guild_id)
+        if not chosen:
+            raise InvalidInput("There are no meetings here yet, so there is nothing to put in a calendar.")
+        guild_name = interaction.guild.name if interaction.guild else "Meetings"
+        name = chosen[0].name if meeting else f"{guild_name} meetings"
+        data = calendar_feed.calendar_ics(chosen, calendar_name=name, generated_at=utcnow())
+        filename = f"{chosen[0].slug if meeting else 'meetings'}.ics"
+        await interaction.response.send_message(
+            "Open this file, or import it in your calendar app; the times follow daylight saving by themselves. "
+            "Import it again after changes to stay up to date.",
+            file=discord.File(io.BytesIO(data), filename=filename), ephemeral=True)
+
+    # -- autocomplete ---------------------------------------------------------------------------
+
+    @edit.autocomplete("meeting")
+    @cancel.autocomplete("meeting")
+    @delete.autocomplete("meeting")
+    @info.autocomplete("meeting")
+    @calendar.autocomplete("meeting")
+    async def meeting_autocomplete(self, interaction: discord.Interaction,
+                                   current: str) -> list[app_commands.Choice[str]]:
+        if interaction.guild_id is None:
+            return []
+        async with self.bot.sessions() as session:
+            found = await meetings.search(session, interaction.guild_id, current)
+        return [app_commands.Choice(name=_choice_name(m), value=str(m.id)) for m in found]
+
+    @cancel.autocomplete("date")
+    async def date_autocomplete(self, interaction: discord.Interaction,
+                                current: str) -> list[app_commands.Choice[str]]:
+        chosen = str(getattr(interaction.namespace, "meeting", "") or "")
+        if interaction.guild_id is None or not chosen:
+            return []
+        async with self.bot.sessions() as session:
+            try:
+                found = await meetings.resolve(session, interaction.guild_id, chosen)
+            except DomainError:  # not a meeting (yet): no dates to suggest
+                return []
+        choices = [app_commands.Choice(name="The whole series (no more meetings)", value=WHOLE_SERIES)]
+        for start in meetings.upcoming_dates(found, utcnow(), 20):
+            local = start.astimezone(found.recurrence.tz)
+            choices.append(app_commands.Choice(name=f"{local:%A %d %B %Y, %H:%M} ({found.recurrence.zone})",
+                                               value=local.date().isoformat()))
+        return [c for c in choices if current.lower() in c.name.lower() or current in c.value][:25]
+
+    @create.autocomplete("zone")
+    @edit.autocomplete("zone")
+    async def zone_autocomplete(self, interaction: discord.Interaction,
+                                current: str) -> list[app_commands.Choice[str]]:
+        suggestions = timezones.search(current)
+        if not current and interaction.guild_id is not None:
+            async with self.bot.sessions() as session:
+                default = await meetings.server_zone(session, interaction.guild_id,
+                                                     self.bot.settings.default_timezone)
+            suggestions = [default, *[z for z in suggestions if z != default]]
+        return [app_commands.Choice(name=z, value=z) for z in suggestions[:25]]
+
+    @create.autocomplete("types")
+    @edit.autocomplete("types")
+    @list_.autocomplete("type")
+    async def types_autocomplete(self, interaction: discord.Interaction,
+                                 current: str) -> list[app_commands.Choice[str]]:
+        done, _, last = current.rpartition(",")
+        prefix = f"{done}, " if done else ""
+        needle = last.strip().lower()
+        names = type_names()
+        matches = [(c, n) for c, n in names.items() if c.lower().startswith(needle) or needle in n.lower()]
+        return [app_commands.Choice(name=f"{prefix}{n} ({c})"[:100], value=f"{prefix}{c}"[:100])
+                for c, n in matches[:25]]
+
+    # -- shared steps ------------------------------------------------------------------------------
+
+    async def refresh_event(self, meeting_id: int, now: datetime) -> Meeting:
+        """Bring the meeting's Discord event in line with it and store how that went."""
+        async with self.bot.sessions() as session:
+            meeting = await meetings.find(session, meeting_id)
+        if meeting is None:
+            raise InvalidInput("That meeting was deleted meanwhile.")
+        event_id, event_start, problem = await self.events.show_next(meeting, now)
+        async with self.bot.sessions.begin() as session:
+            await meetings.record_event(session, meeting_id, event_id, event_start, problem)
+        return dataclasses.replace(meeting, event_id=event_id, event_start=event_start, event_problem=problem)
+
+    async def confirm_change(self, interaction: discord.Interaction, meeting_id: int, now: datetime,
+                             template: str) -> None:
+        """After a saved change: update the event (which can take a moment), then show the result."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        shown = await self.refresh_event(meeting_id, now)
+        await interaction.followup.send(template.format(name=shown.name),
+                                        embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
+
+    async def open_info(self, interaction: discord.Interaction, meeting_id: int) -> None:
+        guild_id = _guild_id(interaction)
+        async with self.bot.sessions() as session:
+            found = await meetings.get(session, guild_id, meeting_id)
+            reminder = await meetings.reminder_of(session, meeting_id, interaction.user.id)
+        embed = meeting_embed(found, utcnow(), reminder=reminder,
+                              for_moderator=interaction.permissions.manage_events)
+        view = remind_me_view(found.id)
+        await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
+
+    async def open_reminder_panel(self, interaction: discord.Interaction, meeting_id: int) -> None:
+        guild_id = _guild_id(interaction)
+        user_id = interaction.user.id
+        async with self.bot.sessions() as session:
+            found = await meetings.get(session, guild_id, meeting_id)
+            current = await meetings.reminder_of(session, meeting_id, user_id)
+
+        async def save(minutes: int, previous: int | None) -> datetime | None:
+            now = utcnow()
+            async with self.bot.sessions.begin() as session:
+                if minutes:
+                    await meetings.opt_in(session, meeting_id, user_id, minutes)
+                    await meeting_reminders.plan(session, self.bot.scheduler, [found], now)
+                else:
+                    await meetings.opt_out(session, meeting_id, user_id)
+            return found.next_occurrence(now)
+
+        state = f"You get a DM {offset_words(current)} each time." if current else "You have no reminder for it."
+        panel = ReminderPanel(user_id, found, current, save)
+        await interaction.response.send_message(f"**{found.name}**: {state}", view=panel, ephemeral=True)
+        panel.origin = interaction
+
+    async def tell_cancelled(self, meeting: Meeting, start: datetime, recipients: list[int],
+                             guild: discord.Guild | None) -> int:
+        """DM everyone who asked for reminders that this date is off; returns how many got it."""
+        text = cancelled_dm(meeting, start, meeting.next_occurrence(utcnow()), guild.name if guild else "")
+        told = 0
+        for user_id in recipients:
+            try:
+                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                told += await send_dm(user, content=text)
+            except discord.HTTPException:
+                log.info("could not tell a member that meeting %d is cancelled", meeting.id)
+        return told
+
+    # -- jobs ---------------------------------------------------------------------------------------
+
+    async def _job_meeting(self, job: DueJob) -> tuple[Meeting, OccurrenceJob] | None:
+        occurrence = OccurrenceJob.from_payload(job.payload)
+        async with self.bot.sessions() as session:
+            meeting = await meetings.find(session, occurrence.meeting_id)
+        if meeting is None or not meeting_reminders.still_happening(meeting, occurrence.start):
+            return None  # deleted, skipped or moved since this job was planned
+        return meeting, occurrence
+
+    async def run_announcement(self, job: DueJob) -> None:
+        found = await self._job_meeting(job)
+        if found is None:
+            return
+        meeting, occurrence = found
+        if utcnow() >= occurrence.start:
+            return
+        guild = self.bot.get_guild(meeting.guild_id)
+        if guild is None:
+            return
+        channel = await self._announcement_channel(guild, meeting)
+        if channel is None:
+            return
+        async with self.bot.sessions() as session:
+            offsets = await meetings.reminder_offsets(session, meeting.guild_id)
+        # Mention the ping role once, in the last reminder, not in every one.
+        last = occurrence.offset_minutes == min(offsets, default=None)
+        await channel.send(**announcement(meeting, occurrence.start, meeting.ping_role_id if last else None))
+
+    async def _announcement_channel(self, guild: discord.Guild, meeting: Meeting) -> discord.abc.Messageable | None:
+        if meeting.location.place in (Place.VOICE, Place.STAGE, Place.TEXT) and meeting.location.channel_id:
+            channel = guild.get_channel(meeting.location.channel_id)
+        else:
+            async with self.bot.sessions() as session:
+                config = await guild_config.get(session, guild.id)
+            channel = guild.get_channel(config.announcements_channel_id or 0)
+        if isinstance(channel, discord.TextChannel | discord.VoiceChannel | discord.StageChannel) and \
+                channel.permissions_for(guild.me).send_messages:
+            return channel
+        log.info("meeting %d has no channel I can post its reminder in", meeting.id)
+        return None
+
+    async def run_member_reminders(self, job: DueJob) -> None:
+        found = await self._job_meeting(job)
+        if found is None:
+            return
+        meeting, occurrence = found
+        if utcnow() >= occurrence.start:
+            return
+        async with self.bot.sessions() as session:
+            recipients = await meetings.reminder_recipients(session, meeting.id, occurrence.offset_minutes)
+        guild = self.bot.get_guild(meeting.guild_id)
+        embed = reminder_dm(meeting, occurrence.start, guild.name if guild else "your server")
+        sent = 0
+        # One attempt only (max_attempts=1): a retry would DM again the members already reached.
+        for user_id in recipients:
+            try:
+                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
+                sent += await send_dm(user, embed=embed)
+            except discord.HTTPException:
+                log.info("a meeting reminder DM failed")
+        log.info("meeting %d reminder: %d of %d DMs delivered", meeting.id, sent, len(recipients))
+
+    async def run_event_start(self, job: DueJob) -> None:
+        found = await self._job_meeting(job)
+        if found is not None:
+            await self.events.go_live(found[0], found[1].start)
+
+    async def run_event_end(self, job: DueJob) -> None:
+        occurrence = OccurrenceJob.from_payload(job.payload)
+        async with self.bot.sessions() as session:
+            meeting = await meetings.find(session, occurrence.meeting_id)
+        if meeting is None:
+            return
+        await self.events.finish(meeting, occurrence.start)
+        await self.refresh_event(meeting.id, max(utcnow(), occurrence.start + meeting.duration))
+
+    async def run_plan(self, job: DueJob) -> None:
+        async with self.bot.sessions.begin() as session:
+            await meeting_reminders.plan_everything(session, self.bot.scheduler, utcnow())
+
+
+def _guild_id(interaction: discord.Interaction) -> int:
+    if interaction.guild_id is None:
+        raise InvalidInput("Meetings belong to a server: use this inside one.")
+    return interaction.guild_id
+
+
+def _today(now: datetime, zone: str) -> date:
+    """Today's date where the meeting is; a mistyped zone is reported by the validation that follows."""
+    try:
+        return now.astimezone(ZoneInfo(timezones.validate(zone))).date()
+    except InvalidInput:
+        return now.date()
+
+
+def _location(channel: MeetingChannel | None, link: str | None) -> Location:
+    if channel is not None and link:
+        raise InvalidInput("Give a channel or a link, not both: where should people go?")
+    if isinstance(channel, discord.StageChannel):
+        return Location(Place.STAGE, channel.id)
+    if isinstance(channel, discord.VoiceChannel):
+        return Location(Place.VOICE, channel.id)
+    if channel is not None:
+        return Location(Place.TEXT, channel.id)
+    if link:
+        return Location(Place.LINK, url=validate_url(link))
+    return Location()
+
+
+def _types(text: str | None) -> tuple[str, ...]:
+    return parse_types(text) if text else ()
+
+
+def _ping_id(role: discord.Role | None) -> int | None:
+    if role is None:
+        return None
+    if role.is_default():
+        raise InvalidInput("I won't mention @everyone for a meeting. Pick a role people chose to join.")
+    return role.id
+
+
+def _choice_name(meeting: Meeting) -> str:
+    return f"{meeting.name} · {recurrence.describe(meeting.recurrence)}"[:100]
+
+
+def _import_report(created: list[Meeting], updated: list[Meeting], skipped: list[Any], warnings: list[Any],
+                   refused: list[tuple[str, str]]) -> str:
+    lines = [f"Imported the feed: {len(created)} new, {len(updated)} updated, "
+             f"{len(skipped) + len(refused)} skipped."]
+    lines += [f"• Row {row.index} ({row.label}) skipped: {row.reason}" for row in skipped]
+    lines += [f"• {label} skipped: {reason}" for label, reason in refused]
+    lines += [f"• Row {row.index} ({row.label}): {row.reason}" for row in warnings]
+    return "\n".join(lines)
+
+
+async def setup(bot: RecoveryBot) -> None:
+    await bot.add_cog(Meetings(bot))
