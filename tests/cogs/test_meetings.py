@@ -99,7 +99,7 @@ async def test_the_moderator_role_from_setup_is_enough(bot: RecoveryBot, communi
 
 
 async def test_bad_schedules_are_refused_kindly_and_nothing_is_stored(bot: RecoveryBot, community: Community) -> None:
-    cases = {
+    cases: dict[str, tuple[dict[str, Any], str]] = {
         "zone": ({"zone": "Mars/Olympus"}, "I don't know the time zone “Mars/Olympus”"),
         "time": ({"time": "25:00"}, "I can't read “25:00” as a time"),
         "rule": ({"days": None, "rule": "FREQ=SOMETIMES"}, "That rule doesn't work"),
@@ -111,11 +111,9 @@ async def test_bad_schedules_are_refused_kindly_and_nothing_is_stored(bot: Recov
         "link": ({"channel": None, "link": "zoom meeting"}, "isn't a web link I can use"),
     }
     for label, (changes, expected) in cases.items():
-        options = {k: v for k, v in changes.items() if v is not None}
         base = {"name": "Bad", "time": "19:00", "kind": "other", "days": "Mon", "channel": community.meeting_room}
-        for key in [k for k, v in changes.items() if v is None]:
-            base.pop(key)
-        result = await community.run("meeting create", **{**base, **options})
+        options = {k: v for k, v in {**base, **changes}.items() if v is not None}
+        result = await community.run("meeting create", **options)
         assert result.ephemeral, label
         assert result.content is not None and expected in result.content, (label, result.content)
     assert await stored(bot, community) == []
