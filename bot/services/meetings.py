@@ -234,9 +234,12 @@ async def import_drafts(session: AsyncSession, guild_id: int, actor_id: int,
                     created.append(await create(session, guild_id, actor_id,
                                                 dataclasses.replace(draft, slug=slug)))
                 else:
-                    kept = draft_of(to_meeting(existing))
-                    # A feed says nothing of Discord roles or kinds: keep what the server set.
-                    merged = dataclasses.replace(draft, slug=slug, kind=kept.kind,
+                    current = to_meeting(existing)
+                    kept = draft_of(current)
+                    # A feed says nothing of Discord roles or kinds: keep what the server set. Its
+                    # link to the meeting's own channel (our export writes one) keeps the channel.
+                    location = kept.location if draft.location.url == current.link() else draft.location
+                    merged = dataclasses.replace(draft, slug=slug, kind=kept.kind, location=location,
                                                  facilitator_role_id=kept.facilitator_role_id,
                                                  ping_role_id=kept.ping_role_id,
                                                  fellowship=draft.fellowship or kept.fellowship)

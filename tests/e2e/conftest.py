@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -25,11 +26,14 @@ StartBot = Callable[..., Awaitable[BotProcess]]
 
 @pytest.fixture
 async def start_bot(double: DiscordDouble, tmp_path: Path) -> AsyncIterator[StartBot]:
-    """Start `python -m bot` (extra environment as keywords) and wait until it is ready."""
+    """Start `python -m bot` (extra environment as keywords) and wait until it is ready.
+
+    `clock_at` starts it with its clock moved to that instant, as after downtime until then.
+    """
     started: list[BotProcess] = []
 
-    async def start(*, wait: bool = True, **env: str) -> BotProcess:
-        process = await BotProcess(double, tmp_path, **env).start()
+    async def start(*, wait: bool = True, clock_at: datetime | None = None, **env: str) -> BotProcess:
+        process = await BotProcess(double, tmp_path, clock_at=clock_at, **env).start()
         started.append(process)
         if wait:
             await process.wait_ready()

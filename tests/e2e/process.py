@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import sys
+from datetime import datetime
 from pathlib import Path
 
 from tests.discord_double import DiscordDouble
@@ -18,8 +19,10 @@ START_TIMEOUT = 60.0
 class BotProcess:
     """One bot process; its combined log is kept in `log_file` and shown when a test fails."""
 
-    def __init__(self, double: DiscordDouble, workdir: Path, **env: str) -> None:
+    def __init__(self, double: DiscordDouble, workdir: Path, *, clock_at: datetime | None = None,
+                 **env: str) -> None:
         self.double = double
+        self.clock_at = clock_at  # run with the clock moved to this instant (see shifted_clock)
         self.workdir = workdir
         self.log_file = workdir / f"bot-{len(list(workdir.glob('bot-*.log')))}.log"
         self.env = {
@@ -39,8 +42,10 @@ class BotProcess:
         # The bot runs in its own folder, so a developer's .env is never read by a test.
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("wb")
+        command = ["-m", "bot"] if self.clock_at is None else \
+            ["-m", "tests.e2e.shifted_clock", self.clock_at.isoformat()]
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=self.workdir, env=self.env,
+            sys.executable, *command, cwd=self.workdir, env=self.env,
             stdin=asyncio.subprocess.DEVNULL, stdout=log, stderr=log,
         )
         log.close()

@@ -1,0 +1,113 @@
+"""Meetings end to end: the real bot process, restarted at later instants as after downtime."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from tests.community import Community
+from tests.discord_double import DiscordDouble, InteractionResult, eventually
+from tests.e2e.conftest import StartBot
+from tests.e2e.process import BotProcess
+
+NEW_YORK = ZoneInfo("America/New_York")
+
+
+def tomorrow_evening() -> datetime:
+    local = datetime.now(NEW_YORK) + timedelta(days=1)
+    return local.replace(hour=19, minute=0, second=0, microsecond=0)
+
+
+async def create_meeting(community: Community, start: datetime) -> InteractionResult:
+    result = await community.run(
+        "meeting create", name="Tuesday Night Big Book", time="7pm", kind="12-step", days=f"{start:%A}",
+        zone="America/New_York", channel=community.meeting_room, types="Open, Discussion", duration=60,
+        description="Newcomers welcome. Cameras optional.")
+    await result.wait_for_followup()
+    return result
+
+
+async def ask_for_reminder(community: Community, minutes: str) -> None:
+    info = await community.run("meeting info", user=community.alice, meeting="Tuesday Night Big Book")
+    panel = await community.double.click(info.message, info.components[0]["components"][0]["custom_id"],
+                                         user=community.alice)
+    chosen = await community.double.select(panel.message, "meeting-reminder:offset", [minutes], user=community.alice)
+    await chosen.wait_until(lambda r: "Done" in (r.content or ""))
+
+
+def live_events(double: DiscordDouble, community: Community) -> list[datetime]:
+    return sorted(datetime.fromisoformat(e.scheduled_start_time)
+                  for e in double.scheduled_events(community.guild) if e.is_uncompleted)
+
+
+async def test_a_meeting_is_listed_reminded_and_rolled_over_across_restarts(
+    configured: Community, running_bot: BotProcess, start_bot: StartBot, double: DiscordDouble
+) -> None:
+    community = configured
+    start = tomorrow_evening()
+    created = await create_meeting(community, start)
+    assert "Added **Tuesday Night Big Book**" in created.followups[0].content
+    assert live_events(double, community) == [start]
+
+    listing = await community.run("meeting list", user=community.alice)
+    assert listing.ephemeral and f"<t:{int(start.timestamp())}:F>" in json.dumps(listing.embeds)
+    await ask_for_reminder(community, "60")
+    assert "1 hour before" in double.dms(community.alice)[0].content
+    await running_bot.stop()
+
+    # Back up 59 minutes before the meeting: the 60-minute reminders are a little late, not stale.
+    bot = await start_bot(clock_at=start - timedelta(minutes=59, seconds=30))
+    room = community.meeting_room
+    announced = await double.wait_for_message(room, lambda m: "Tuesday Night Big Book" in m.content, timeout=20)
+    assert f"<t:{int(start.timestamp())}:R>" in announced.content
+    await eventually(lambda: len(double.dms(community.alice)) == 2, "alice's reminder DM", timeout=20)
+    assert "Reminder: Tuesday Night Big Book" in double.dms(community.alice)[1].embeds[0]["title"]
+    await bot.stop()
+
+    # Down until after the meeting ended: the 10-minute reminder is stale and dropped, the event
+    # for next week is made, and nothing already sent is sent again.
+    for _ in range(2):
+        bot = await start_bot(clock_at=start + timedelta(minutes=61))
+        await eventually(lambda: live_events(double, community) == [start + timedelta(days=7)],
+                         "next week's event", timeout=20)
+        await bot.stop()
+    assert len(double.messages(room)) == 1
+    assert len(double.dms(community.alice)) == 2
+    double.assert_no_unknown_routes()
+
+
+async def test_cancel_a_date_then_export_and_import_the_schedule(
+    configured: Community, running_bot: BotProcess, double: DiscordDouble
+) -> None:
+    community = configured
+    start = tomorrow_evening()
+    await create_meeting(community, start)
+    await ask_for_reminder(community, "30")
+
+    cancelled = await community.run("meeting cancel", meeting="tuesday-night-big-book",
+                                    date=start.date().isoformat())
+    await cancelled.wait_for_followup()
+    assert "I told 1 member" in cancelled.followups[0].content
+    assert "is cancelled" in double.dms(community.alice)[-1].content
+    assert live_events(double, community) == [start + timedelta(days=7)]
+
+    exported = await community.run("meeting export")
+    feed = json.loads(exported.attachments[0].content)
+    assert feed[0]["day"] == int(start.strftime("%w")) and feed[0]["types"] == ["D", "O"]
+    feed[0]["name"] = "Tuesday Night Big Book (Zoom too)"
+    feed.append({"name": "Saturday Serenity", "slug": "saturday-serenity", "day": 6, "time": "09:00",
+                 "timezone": "Europe/London", "conference_url": "https://meet.example.org/serenity"})
+    upload = double.attachment("feed.json", json.dumps(feed).encode())
+    imported = await community.run("meeting import", file=upload)
+    await imported.wait_for_followup()
+    assert "1 new, 1 updated, 0 skipped" in imported.followups[0].content
+    listed = json.dumps((await community.run("meeting list", user=community.bob)).embeds)
+    assert "Saturday Serenity" in listed
+    renamed = await community.run("meeting info", user=community.bob, meeting="tuesday-night-big-book")
+    assert renamed.embeds[0]["title"] == "Tuesday Night Big Book (Zoom too)"
+    assert str(community.meeting_room.id) in json.dumps(renamed.embeds)  # still in its voice channel
+    [tuesday] = [e for e in double.scheduled_events(community.guild)
+                 if e.is_uncompleted and e.name.startswith("Tuesday")]
+    assert tuesday.channel_id == community.meeting_room.id and tuesday.name.endswith("(Zoom too)")
+    double.assert_no_unknown_routes()
