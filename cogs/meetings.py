@@ -34,7 +34,7 @@ from bot.services.meeting_data import (
 )
 from bot.services.meeting_reminders import OccurrenceJob
 from bot.services.meetings import ScheduleText
-from cogs._meeting_events import EventKeeper
+from cogs._meeting_events import TOO_MANY_EVENTS, EventKeeper
 from cogs._meeting_views import (
     ConfirmDelete,
     ListPager,
@@ -552,12 +552,34 @@ class Meetings(commands.Cog):
             meeting = await meetings.find(session, occurrence.meeting_id)
         if meeting is None:
             return
+        if meeting.event_start != occurrence.start:
+            return  # the event already shows another occurrence (moved by an edit or a cancel)
         await self.events.finish(meeting, occurrence.start)
-        await self.refresh_event(meeting.id, max(utcnow(), occurrence.start + meeting.duration))
+        async with self.bot.sessions.begin() as session:
+            await meetings.record_event(session, meeting.id, None, None, None)
+        # The freed slot (Discord allows 100 upcoming events) goes to the soonest waiting meeting,
+        # which is usually this one's next occurrence.
+        await self.retry_missing_events(max(utcnow(), occurrence.start + meeting.duration), meeting.guild_id)
 
     async def run_plan(self, job: DueJob) -> None:
+        now = utcnow()
         async with self.bot.sessions.begin() as session:
-            await meeting_reminders.plan_everything(session, self.bot.scheduler, utcnow())
+            await meeting_reminders.plan_everything(session, self.bot.scheduler, now)
+        await self.retry_missing_events(now)
+
+    async def retry_missing_events(self, now: datetime, guild_id: int | None = None) -> None:
+        """Try again to show meetings that have no event (a permission granted since, a free slot)."""
+        async with self.bot.sessions() as session:
+            waiting = await meetings.without_event(session, guild_id)
+        far_future = now + timedelta(days=3660)
+        waiting.sort(key=lambda m: m.next_occurrence(now) or far_future)
+        full: set[int] = set()
+        for meeting in waiting:
+            if meeting.guild_id in full or self.bot.get_guild(meeting.guild_id) is None:
+                continue  # still at the limit; or another shard's server, or one the bot has left
+            shown = await self.refresh_event(meeting.id, now)
+            if shown.event_problem == TOO_MANY_EVENTS:
+                full.add(meeting.guild_id)
 
 
 def _guild_id(interaction: discord.Interaction) -> int:

@@ -291,6 +291,14 @@ async def every_meeting(session: AsyncSession) -> list[Meeting]:
     return [to_meeting(r) for r in await session.scalars(select(MeetingRow).order_by(MeetingRow.id))]
 
 
+async def without_event(session: AsyncSession, guild_id: int | None = None) -> list[Meeting]:
+    """Meetings with a place but no Discord event (refused earlier, or never made), to try again."""
+    query = select(MeetingRow).where(MeetingRow.event_id.is_(None), MeetingRow.place.is_not(None))
+    if guild_id is not None:
+        query = query.where(MeetingRow.guild_id == guild_id)
+    return [to_meeting(r) for r in await session.scalars(query.order_by(MeetingRow.id))]
+
+
 async def search(session: AsyncSession, guild_id: int, text: str, limit: int = 25) -> list[Meeting]:
     """Meetings whose name or short name contains `text`, for autocomplete."""
     needle = f"%{text.strip().lower()}%"

@@ -372,3 +372,19 @@ async def test_channel_reminder_offsets_are_configurable(bot: RecoveryBot, commu
     assert {start - j.due_at for j in jobs if j.due_at < start + timedelta(hours=1)} == {timedelta(minutes=30)}
     refused = await community.run("config meeting-reminders", offsets="forever")
     assert "such as “60, 10”" in (refused.content or "")
+
+
+async def test_a_meeting_left_off_the_full_events_tab_gets_its_event_when_a_slot_frees(
+    bot: RecoveryBot, community: Community
+) -> None:
+    community.double.max_scheduled_events = 1
+    start = tomorrow_at(19)
+    await create(community, start, name="First", duration=30)
+    await create(community, start + timedelta(days=2), name="Second")
+    assert [e.name for e in community.double.scheduled_events(community.guild)] == ["First"]
+    with clock_at(start + timedelta(minutes=31)):  # First ends: its event closes, a slot frees
+        await bot.scheduler.run_due()
+        await eventually(lambda: "Second" in [e.name for e in community.double.scheduled_events(community.guild)
+                                              if e.is_uncompleted], "Second's event")
+    by_name = {m.name: m for m in await stored(bot, community)}
+    assert by_name["Second"].event_problem is None
