@@ -22,6 +22,7 @@ from bot.services.meeting_data import (
     DESCRIPTION_MAX,
     FELLOWSHIP_MAX,
     NAME_MAX,
+    SLUG_MAX,
     Location,
     Meeting,
     MeetingDraft,
@@ -228,22 +229,23 @@ async def import_drafts(session: AsyncSession, guild_id: int, actor_id: int,
     for draft in drafts:
         slug = draft.slug or slugify(draft.name)
         existing = await _by_slug(session, guild_id, slug)
+        # create and replace_details check everything before they write, so a refused row leaves
+        # nothing behind without needing a savepoint.
         try:
-            async with session.begin_nested():
-                if existing is None:
-                    created.append(await create(session, guild_id, actor_id,
-                                                dataclasses.replace(draft, slug=slug)))
-                else:
-                    current = to_meeting(existing)
-                    kept = draft_of(current)
-                    # A feed says nothing of Discord roles or kinds: keep what the server set. Its
-                    # link to the meeting's own channel (our export writes one) keeps the channel.
-                    location = kept.location if draft.location.url == current.link() else draft.location
-                    merged = dataclasses.replace(draft, slug=slug, kind=kept.kind, location=location,
-                                                 facilitator_role_id=kept.facilitator_role_id,
-                                                 ping_role_id=kept.ping_role_id,
-                                                 fellowship=draft.fellowship or kept.fellowship)
-                    updated.append(await replace_details(session, guild_id, existing.id, actor_id, merged))
+            if existing is None:
+                created.append(await create(session, guild_id, actor_id,
+                                            dataclasses.replace(draft, slug=slug)))
+            else:
+                current = to_meeting(existing)
+                kept = draft_of(current)
+                # A feed says nothing of Discord roles or kinds: keep what the server set. Its
+                # link to the meeting's own channel (our export writes one) keeps the channel.
+                location = kept.location if draft.location.url == current.link() else draft.location
+                merged = dataclasses.replace(draft, slug=slug, kind=kept.kind, location=location,
+                                             facilitator_role_id=kept.facilitator_role_id,
+                                             ping_role_id=kept.ping_role_id,
+                                             fellowship=draft.fellowship or kept.fellowship)
+                updated.append(await replace_details(session, guild_id, existing.id, actor_id, merged))
         except InvalidInput as exc:
             refused.append((draft.name or slug, exc.message))
     return ImportResult(created, updated, refused)
@@ -271,8 +273,10 @@ async def resolve(session: AsyncSession, guild_id: int, reference: str) -> Meeti
     if row is None:
         row = await _by_slug(session, guild_id, text.lower())
     if row is None:
-        matches = (await session.scalars(select(MeetingRow).where(
-            MeetingRow.guild_id == guild_id, func.lower(MeetingRow.name) == text.lower()))).all()
+        # Compared in Python: SQLite's lower() folds only ASCII, and names are often not.
+        wanted = text.casefold()
+        matches = [r for r in await session.scalars(select(MeetingRow).where(MeetingRow.guild_id == guild_id))
+                   if r.name.casefold() == wanted]
         row = matches[0] if len(matches) == 1 else None
     if row is None:
         raise NotFound(f"I can't find a meeting called “{text[:60]}” here. Start typing its name and pick it "
@@ -301,14 +305,11 @@ async def without_event(session: AsyncSession, guild_id: int | None = None) -> l
 
 async def search(session: AsyncSession, guild_id: int, text: str, limit: int = 25) -> list[Meeting]:
     """Meetings whose name or short name contains `text`, for autocomplete."""
-    needle = f"%{text.strip().lower()}%"
-    rows = await session.scalars(
-        select(MeetingRow)
-        .where(MeetingRow.guild_id == guild_id,
-               func.lower(MeetingRow.name).like(needle) | MeetingRow.slug.like(needle))
-        .order_by(MeetingRow.name).limit(limit)
-    )
-    return [to_meeting(r) for r in rows]
+    needle = text.strip().casefold()
+    # Filtered in Python: SQLite's LIKE folds only ASCII, and a server has at most 500 meetings.
+    rows = await session.scalars(select(MeetingRow).where(MeetingRow.guild_id == guild_id)
+                                 .order_by(MeetingRow.name, MeetingRow.id))
+    return [to_meeting(r) for r in rows if needle in r.name.casefold() or needle in r.slug][:limit]
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,12 +395,12 @@ async def set_reminder_offsets(session: AsyncSession, guild_id: int, actor_id: i
     if row is None:
         row = GuildSettings(guild_id=guild_id)
         session.add(row)
-    old = tuple(row.meeting_reminder_offsets) if row.meeting_reminder_offsets is not None else None
+    stored = row.meeting_reminder_offsets
+    old = tuple(stored) if stored is not None else DEFAULT_REMINDER_OFFSETS
     new = tuple(offsets)
     if old != new:
         row.meeting_reminder_offsets = list(new)
-        await audit.record(session, guild_id, actor_id, "config.meeting_reminder_offsets",
-                           old if old is not None else DEFAULT_REMINDER_OFFSETS, new or "off")
+        await audit.record(session, guild_id, actor_id, "config.meeting_reminder_offsets", old, new or "off")
     await session.flush()
     return new
 
@@ -508,11 +509,11 @@ async def _by_slug(session: AsyncSession, guild_id: int, slug: str) -> MeetingRo
 
 
 async def _free_slug(session: AsyncSession, guild_id: int, base: str) -> str:
-    taken = set(await session.scalars(select(MeetingRow.slug).where(
-        MeetingRow.guild_id == guild_id, MeetingRow.slug.startswith(base, autoescape=True))))
-    if base not in taken:
-        return base
-    n = 2
-    while f"{base}-{n}" in taken:
+    """`base`, or `base-2`, `base-3`… cut so that the number still fits in SLUG_MAX."""
+    taken = set(await session.scalars(select(MeetingRow.slug).where(MeetingRow.guild_id == guild_id)))
+    candidate, n = base, 1
+    while candidate in taken:
         n += 1
-    return f"{base}-{n}"
+        suffix = f"-{n}"
+        candidate = base[:SLUG_MAX - len(suffix)].rstrip("-") + suffix
+    return candidate
