@@ -429,22 +429,25 @@ class Scheduler:
             log.info("removed %d finished jobs older than %s", removed, self._retention)
 
 
-# Nine columns a row: 1,000 rows stay well inside SQLite's and PostgreSQL's parameter limits.
-UPSERT_CHUNK = 1000
+# Rows handed to the driver at a time; SQLAlchemy splits them into batches the database accepts.
+UPSERT_CHUNK = 10_000
 
 
 async def _upsert_chunks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    stmt = insert(Job)
+    # Only a pending job moves: one that ran (or is running) keeps its key, so scheduling the
+    # same occurrence again after a restart never repeats it.
+    upsert = stmt.on_conflict_do_update(
+        index_elements=[Job.key],
+        set_={k: stmt.excluded[k] for k in ("kind", "guild_id", "payload", "due_at", "run_at")},
+        where=Job.state == JobState.PENDING,
+    )
+    # One cached statement run over every row: SQLAlchemy batches it into multi-row VALUES
+    # ("insertmanyvalues") without compiling a new statement per chunk.
     for start in range(0, len(rows), UPSERT_CHUNK):
-        stmt = insert(Job).values(rows[start:start + UPSERT_CHUNK])
-        # Only a pending job moves: one that ran (or is running) keeps its key, so scheduling the
-        # same occurrence again after a restart never repeats it.
-        await session.execute(stmt.on_conflict_do_update(
-            index_elements=[Job.key],
-            set_={k: stmt.excluded[k] for k in ("kind", "guild_id", "payload", "due_at", "run_at")},
-            where=Job.state == JobState.PENDING,
-        ))
+        await session.execute(upsert, rows[start:start + UPSERT_CHUNK])
 
 
 def _after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

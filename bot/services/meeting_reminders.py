@@ -50,38 +50,37 @@ def prefix(meeting_id: int) -> str:
     return f"meeting:{meeting_id}:"
 
 
-def _key(meeting_id: int, what: str, start: datetime, offset: int | None = None) -> str:
-    stamp = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-    return f"{prefix(meeting_id)}{what}:{stamp}" + (f":{offset}" if offset is not None else "")
-
-
-def _job(kind: str, meeting: Meeting, what: str, start: datetime, due: datetime, offset: int | None) -> NewJob:
-    payload: dict[str, Any] = {"meeting_id": meeting.id, "start": start.isoformat()}
-    if offset is not None:
-        payload["offset"] = offset
-    return NewJob(kind, _key(meeting.id, what, start, offset), due, payload, meeting.guild_id)
-
-
 def jobs_for(meeting: Meeting, now: datetime, channel_offsets: Iterable[int], member_offsets: Iterable[int],
              horizon: timedelta = HORIZON) -> list[NewJob]:
     """Every job the meeting's occurrences within `horizon` need; none already due."""
-    channel_offsets, member_offsets = tuple(channel_offsets), tuple(member_offsets)
+    # Keys are "meeting:<id>:<what>:<start, UTC to the minute>[:<offset>]". Planning makes tens of
+    # thousands of jobs, so what all of one occurrence's jobs share is worked out once.
+    channel = [(offset, timedelta(minutes=offset)) for offset in channel_offsets]
+    member = [(offset, timedelta(minutes=offset)) for offset in member_offsets]
+    meeting_id, guild_id, duration = meeting.id, meeting.guild_id, meeting.duration
+    head = prefix(meeting_id)
     jobs: list[NewJob] = []
     # From a meeting's length ago: an occurrence in progress still needs its event ended.
-    for start in meeting.occurrences(now - meeting.duration, now + horizon):
-        end = start + meeting.duration
+    for start in meeting.occurrences(now - duration, now + horizon):
+        end = start + duration
+        stamp = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
+        begins = start.isoformat()
         if start > now:
-            jobs.append(_job(EVENT_START, meeting, "event-start", start, start, None))
+            jobs.append(NewJob(EVENT_START, f"{head}event-start:{stamp}", start,
+                               {"meeting_id": meeting_id, "start": begins}, guild_id))
         if end > now:
-            jobs.append(_job(EVENT_END, meeting, "event-end", start, end, None))
-        for offset in channel_offsets:
-            due = start - timedelta(minutes=offset)
+            jobs.append(NewJob(EVENT_END, f"{head}event-end:{stamp}", end,
+                               {"meeting_id": meeting_id, "start": begins}, guild_id))
+        for offset, before in channel:
+            due = start - before
             if due > now:
-                jobs.append(_job(ANNOUNCE, meeting, "announce", start, due, offset))
-        for offset in member_offsets:
-            due = start - timedelta(minutes=offset)
+                jobs.append(NewJob(ANNOUNCE, f"{head}announce:{stamp}:{offset}", due,
+                                   {"meeting_id": meeting_id, "start": begins, "offset": offset}, guild_id))
+        for offset, before in member:
+            due = start - before
             if due > now:
-                jobs.append(_job(REMIND, meeting, "remind", start, due, offset))
+                jobs.append(NewJob(REMIND, f"{head}remind:{stamp}:{offset}", due,
+                                   {"meeting_id": meeting_id, "start": begins, "offset": offset}, guild_id))
     return jobs
 
 

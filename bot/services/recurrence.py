@@ -5,6 +5,11 @@ A meeting at 19:00 in New York is stored as exactly that, never as a UTC instant
 
 Times that do not exist (the hour skipped when clocks go forward) are refused when a schedule is
 made. Times that happen twice (the hour repeated when clocks go back) mean the first of the two.
+
+Planning reads every meeting's schedule each day, so occurrences are computed with care for speed:
+parsed rules are cached, dateutil starts its walk near the window asked for rather than at the
+series' first meeting, and plain weekly rules (most meetings) are walked here a day at a time,
+giving exactly what dateutil gives.
 """
 
 from __future__ import annotations
@@ -13,9 +18,10 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import rrulebase, rrulestr
+from dateutil.rrule import rrule, rrulebase, rrulestr
 
 from bot.services import timezones
 from bot.services.errors import InvalidInput
@@ -51,7 +57,14 @@ class Recurrence:
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.zone)
+        return _zone(self.zone)
+
+
+@lru_cache(maxsize=1024)
+def _zone(name: str) -> ZoneInfo:
+    # ZoneInfo keeps only the last few zones it made alive, and reads the file again for any
+    # other; holding on to them all saves that when planning meetings in many zones.
+    return ZoneInfo(name)
 
 
 def parse_time(text: str) -> time:
@@ -148,10 +161,75 @@ def _naive_start(recurrence: Recurrence) -> datetime:
 
 
 def _rrule(recurrence: Recurrence) -> rrulebase:
+    return _parsed(recurrence, _naive_start(recurrence))
+
+
+@lru_cache(maxsize=4096)
+def _parsed(recurrence: Recurrence, dtstart: datetime) -> rrulebase:
+    """The rule, starting at `dtstart`; cached, as a busy server's list asks for the same ones often."""
     rule = recurrence.rule
     if recurrence.until is not None and "UNTIL=" not in rule and "COUNT=" not in rule:
         rule += f";UNTIL={recurrence.until:%Y%m%d}T235959"
-    return rrulestr(rule, dtstart=_naive_start(recurrence))
+    template = _template(rule)
+    if isinstance(template, rrule):
+        # The same as parsing the text again with this start: what the text leaves out (the
+        # weekday, the day of the month, the time) is taken from the new start as it would be.
+        return template.replace(dtstart=dtstart)
+    return rrulestr(rule, dtstart=dtstart)
+
+
+@lru_cache(maxsize=1024)
+def _template(rule: str) -> rrulebase:
+    """The rule's text read once: thousands of meetings share a few hundred rules."""
+    return rrulestr(rule, dtstart=_TEMPLATE_START)
+
+
+_TEMPLATE_START = datetime(2000, 1, 1)
+
+
+# With only these parts, a series started whole periods later has the same occurrences from its
+# new start on. Not so with COUNT (it counts from the first meeting) nor BYSETPOS (it picks among
+# a week's days, and dateutil cuts the series' first week short at its start).
+_PERIOD_FREE_PARTS = frozenset({"FREQ", "INTERVAL", "WKST", "UNTIL", "BYDAY", "BYMONTH", "BYMONTHDAY",
+                                "BYYEARDAY", "BYWEEKNO"})
+_PERIOD_DAYS = {"DAILY": 1, "WEEKLY": 7}
+
+
+@lru_cache(maxsize=1024)
+def _period(rule: str) -> tuple[str, int] | None:
+    """(FREQ, INTERVAL) when whole periods of the series can be skipped; None when they can't."""
+    parts = dict(part.partition("=")[::2] for part in rule.split(";"))
+    freq, interval = parts.get("FREQ"), parts.get("INTERVAL", "1")
+    if not parts.keys() <= _PERIOD_FREE_PARTS or freq not in ("DAILY", "WEEKLY", "MONTHLY") or \
+            not interval.isdigit() or int(interval) < 1:
+        return None
+    return freq, int(interval)
+
+
+def _start_near(recurrence: Recurrence, lo: datetime) -> datetime:
+    """The series' start moved forward by whole periods to at most `lo` (naive local time).
+
+    dateutil walks every occurrence from the start, so a series begun two years ago would cost a
+    hundred steps per window; from here it costs a handful, and yields the same occurrences from `lo` on.
+    """
+    start = _naive_start(recurrence)
+    period = _period(recurrence.rule)
+    if period is None or lo <= start:
+        return start
+    freq, interval = period
+    if freq == "MONTHLY":
+        if start.day > 28:  # not every month has the day: it can't move
+            return start
+        months = (lo.year - start.year) * 12 + lo.month - start.month - 1  # to the month before lo's
+        skip = months // interval * interval
+        if skip <= 0:
+            return start
+        years, month = divmod(start.month - 1 + skip, 12)
+        return start.replace(year=start.year + years, month=month + 1)
+    step = _PERIOD_DAYS[freq] * interval
+    return start + timedelta(days=(lo - start).days // step * step)
+
+
 
 
 def occurrences(recurrence: Recurrence, after: datetime, before: datetime,
@@ -164,8 +242,9 @@ def occurrences(recurrence: Recurrence, after: datetime, before: datetime,
     # Search a day wider on each side in local wall time, then filter exactly in UTC.
     lo = after.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
     hi = before.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
+    starts = _parsed(recurrence, _start_near(recurrence, lo)).between(lo, hi, inc=True)
     found = []
-    for local in _rrule(recurrence).between(lo, hi, inc=True):
+    for local in starts:
         if local.date() in skip:
             continue
         # fold=0: of a repeated hour, the first. A skipped hour (refused at creation, but a
