@@ -7,9 +7,8 @@ Times that do not exist (the hour skipped when clocks go forward) are refused wh
 made. Times that happen twice (the hour repeated when clocks go back) mean the first of the two.
 
 Planning reads every meeting's schedule each day, so occurrences are computed with care for speed:
-parsed rules are cached, dateutil starts its walk near the window asked for rather than at the
-series' first meeting, and plain weekly rules (most meetings) are walked here a day at a time,
-giving exactly what dateutil gives.
+parsed rules and zones are cached, and dateutil starts its walk near the window asked for rather
+than at the series' first meeting, which gives the same occurrences.
 """
 
 from __future__ import annotations

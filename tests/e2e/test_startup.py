@@ -12,7 +12,7 @@ from tests.discord_double import DiscordDouble
 from tests.e2e.conftest import StartBot
 from tests.e2e.process import PROJECT_ROOT
 
-FULL_SURFACE_SO_FAR = {"setup", "config", "resources"}
+FULL_SURFACE_SO_FAR = {"setup", "config", "resources", "meeting"}
 
 
 async def test_start_migrates_registers_and_stops_cleanly(
@@ -22,7 +22,11 @@ async def test_start_migrates_registers_and_stops_cleanly(
     registered = {c["name"] for c in double.commands()}
     assert registered >= FULL_SURFACE_SO_FAR
     config = next(c for c in double.commands() if c["name"] == "config")
-    assert {o["name"] for o in config["options"]} == {"show", "channels", "roles", "timezone", "crisis-region"}
+    assert {o["name"] for o in config["options"]} == {"show", "channels", "roles", "timezone", "crisis-region",
+                                                      "meeting-reminders"}
+    meeting = next(c for c in double.commands() if c["name"] == "meeting")
+    assert {o["name"] for o in meeting["options"]} == {"create", "edit", "cancel", "delete", "list", "info",
+                                                       "calendar", "import", "export"}
     [identify] = double.identifies
     assert identify[2] & ((1 << 1) | (1 << 8) | (1 << 15)) == 0, "no privileged intent (members, presences, content)"
 
