@@ -5,7 +5,7 @@
     .venv/bin/python -m bench.meetings 1 --profile         # cProfile of one planning run (SQLite)
 
 Seeds 10,000 meetings across 1,000 servers (one server with 200 of them) by bulk insert: weekly
-on 1-3 weekdays, every other week, monthly and daily rules, in 20 zones on both hemispheres, at
+on 1-3 weekdays, every other week, monthly and daily rules, in 21 zones on both hemispheres, at
 varied times, with some ended series, skipped dates, custom channel offsets and 5,000 members'
 reminder opt-ins. Then measures, median over `rounds` (default 3):
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import io
 import json
 import logging
+from collections import defaultdict
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -68,6 +70,9 @@ class Meetings(commands.Cog):
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
         self.events = EventKeeper(bot)
+        # One server's events change one step at a time: jobs, commands and retries run
+        # concurrently, and a slow refusal must not overwrite a success recorded meanwhile.
+        self._event_turns: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
 
     async def cog_load(self) -> None:
         RemindMeButton.opener = self.open_reminder_panel
@@ -417,12 +422,17 @@ class Meetings(commands.Cog):
     async def refresh_event(self, meeting_id: int, now: datetime) -> Meeting:
         """Bring the meeting's Discord event in line with it and store how that went."""
         async with self.bot.sessions() as session:
-            meeting = await meetings.find(session, meeting_id)
-        if meeting is None:
+            found = await meetings.find(session, meeting_id)
+        if found is None:
             raise InvalidInput("That meeting was deleted meanwhile.")
-        event_id, event_start, problem = await self.events.show_next(meeting, now)
-        async with self.bot.sessions.begin() as session:
-            await meetings.record_event(session, meeting_id, event_id, event_start, problem)
+        async with self._event_turns[found.guild_id]:
+            async with self.bot.sessions() as session:  # read again: it may have changed while waiting
+                meeting = await meetings.find(session, meeting_id)
+            if meeting is None:
+                raise InvalidInput("That meeting was deleted meanwhile.")
+            event_id, event_start, problem = await self.events.show_next(meeting, now)
+            async with self.bot.sessions.begin() as session:
+                await meetings.record_event(session, meeting_id, event_id, event_start, problem)
         return dataclasses.replace(meeting, event_id=event_id, event_start=event_start, event_problem=problem)
 
     async def confirm_change(self, interaction: discord.Interaction, meeting_id: int, now: datetime,
@@ -549,14 +559,17 @@ class Meetings(commands.Cog):
     async def run_event_end(self, job: DueJob) -> None:
         occurrence = OccurrenceJob.from_payload(job.payload)
         async with self.bot.sessions() as session:
-            meeting = await meetings.find(session, occurrence.meeting_id)
-        if meeting is None:
+            found = await meetings.find(session, occurrence.meeting_id)
+        if found is None:
             return
-        if meeting.event_start != occurrence.start:
-            return  # the event already shows another occurrence (moved by an edit or a cancel)
-        await self.events.finish(meeting, occurrence.start)
-        async with self.bot.sessions.begin() as session:
-            await meetings.record_event(session, meeting.id, None, None, None)
+        async with self._event_turns[found.guild_id]:
+            async with self.bot.sessions() as session:
+                meeting = await meetings.find(session, occurrence.meeting_id)
+            if meeting is None or meeting.event_start != occurrence.start:
+                return  # deleted, or the event shows another occurrence (moved by an edit or a cancel)
+            await self.events.finish(meeting, occurrence.start)
+            async with self.bot.sessions.begin() as session:
+                await meetings.record_event(session, meeting.id, None, None, None)
         # The freed slot (Discord allows 100 upcoming events) goes to the soonest waiting meeting,
         # which is usually this one's next occurrence.
         await self.retry_missing_events(max(utcnow(), occurrence.start + meeting.duration), meeting.guild_id)

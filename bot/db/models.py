@@ -35,7 +35,7 @@ class GuildSettings(Base):
     timezone: Mapped[str | None] = mapped_column(String(64))
     crisis_region: Mapped[str | None] = mapped_column(String(16))
     # Minutes before each meeting that its channel gets an announcement; None means the default.
-    meeting_reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON)
+    meeting_reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

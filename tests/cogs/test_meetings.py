@@ -6,6 +6,7 @@ event rollovers happen through the same code as in production.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -386,5 +387,8 @@ async def test_a_meeting_left_off_the_full_events_tab_gets_its_event_when_a_slot
         await bot.scheduler.run_due()
         await eventually(lambda: "Second" in [e.name for e in community.double.scheduled_events(community.guild)
                                               if e.is_uncompleted], "Second's event")
-    by_name = {m.name: m for m in await stored(bot, community)}
-    assert by_name["Second"].event_problem is None
+    # The event shows on Discord a moment before the bot records it: wait for the record.
+    async with asyncio.timeout(5):
+        while (second := {m.name: m for m in await stored(bot, community)}["Second"]).event_id is None:
+            await asyncio.sleep(0.02)
+    assert second.event_problem is None
