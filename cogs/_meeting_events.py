@@ -116,12 +116,16 @@ class EventKeeper:
         with contextlib.suppress(discord.NotFound):  # someone deleted it already
             await event.delete()
 
-    async def go_live(self, meeting: Meeting, start: datetime) -> None:
-        """At the start: mark the event active, which tells everyone who pressed Interested."""
+    async def _showing(self, meeting: Meeting, start: datetime) -> discord.ScheduledEvent | None:
+        """The meeting's event, if it shows the occurrence at `start`."""
         guild = self.client.get_guild(meeting.guild_id)
         if guild is None or meeting.event_start != start:
-            return
-        event = await self.fetch(guild, meeting.event_id)
+            return None
+        return await self.fetch(guild, meeting.event_id)
+
+    async def go_live(self, meeting: Meeting, start: datetime) -> None:
+        """At the start: mark the event active, which tells everyone who pressed Interested."""
+        event = await self._showing(meeting, start)
         if event is not None and event.status is discord.EventStatus.scheduled:
             try:
                 await event.start()
@@ -130,10 +134,7 @@ class EventKeeper:
 
     async def finish(self, meeting: Meeting, start: datetime) -> None:
         """At the end: close this occurrence's event, so the next one can be shown."""
-        guild = self.client.get_guild(meeting.guild_id)
-        if guild is None or meeting.event_start != start:
-            return
-        event = await self.fetch(guild, meeting.event_id)
+        event = await self._showing(meeting, start)
         if event is None:
             return
         with contextlib.suppress(discord.NotFound):

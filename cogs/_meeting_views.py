@@ -25,6 +25,11 @@ def offset_words(minutes: int) -> str:
     return OFFSET_LABELS.get(minutes, f"{minutes} minutes before")
 
 
+def local_words(meeting: Meeting, start: datetime) -> str:
+    """'Tue 24 Nov 19:00 (America/New_York)': for menus, where Discord timestamps don't render."""
+    return f"{start.astimezone(meeting.recurrence.tz):%a %d %b %H:%M} ({meeting.recurrence.zone})"[:100]
+
+
 def where(meeting: Meeting) -> str:
     location = meeting.location
     if location.place in (Place.VOICE, Place.STAGE, Place.TEXT) and location.channel_id:
@@ -52,7 +57,8 @@ def meeting_embed(meeting: Meeting, now: datetime, *, reminder: int | None = Non
     embed.add_field(name="Kind", value=kind)
     if meeting.types:
         embed.add_field(name="Format", value=describe_types(meeting.types), inline=False)
-    upcoming_skips = sorted(d for d in meeting.skipped if start is None or d >= start.date())
+    first_day = None if start is None else recurrence.local_date(meeting.recurrence, start)
+    upcoming_skips = sorted(d for d in meeting.skipped if first_day is None or d >= first_day)
     if upcoming_skips:
         embed.add_field(name="Cancelled", value=", ".join(f"{d:%a %d %b}" for d in upcoming_skips[:6]), inline=False)
     if for_moderator and meeting.event_problem:
@@ -102,7 +108,7 @@ class ListPager(OwnedView):
         menu: discord.ui.Select[ListPager] = self.details
         menu.options = [
             discord.SelectOption(label=e.meeting.name[:100], value=str(e.meeting.id),
-                                 description=f"{e.start:%a %d %b %H:%M} UTC"[:100])
+                                 description=local_words(e.meeting, e.start))
             for e in {e.meeting.id: e for e in reversed(shown)}.values()
         ] or [discord.SelectOption(label="No meetings", value="0")]
         menu.disabled = not shown

@@ -20,6 +20,7 @@ from bot.checks import moderator_only
 from bot.client import RecoveryBot
 from bot.db.types import utcnow
 from bot.dm import send_dm
+from bot.render import timestamp
 from bot.scheduler import DueJob
 from bot.services import calendar_feed, guild_config, meeting_guide, meeting_reminders, meetings, recurrence, timezones
 from bot.services.errors import DomainError, InvalidInput
@@ -34,6 +35,7 @@ from bot.services.meeting_data import (
     type_names,
     validate_url,
 )
+from bot.services.meeting_guide import SkippedRow
 from bot.services.meeting_reminders import OccurrenceJob
 from bot.services.meetings import ScheduleText
 from cogs._meeting_events import TOO_MANY_EVENTS, EventKeeper
@@ -85,10 +87,9 @@ class Meetings(commands.Cog):
         scheduler.register(meeting_reminders.EVENT_START, self.run_event_start, max_lateness=timedelta(minutes=30))
         scheduler.register(meeting_reminders.EVENT_END, self.run_event_end)
         scheduler.register(meeting_reminders.PLAN, self.run_plan)
-        # Catch up after downtime: plan the days ahead now. Keys make this harmless to repeat.
-        async with self.bot.sessions.begin() as session:
-            planned = await meeting_reminders.plan_everything(session, scheduler, utcnow())
-        log.info("planned %d meeting jobs for the days ahead", planned)
+        # Planning runs in the queue, not here, so start-up stays quick with many meetings. After
+        # downtime the overdue daily run catches up by itself; this only matters on a first start.
+        await meeting_reminders.book_daily_plan(scheduler, utcnow())
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(RemindMeButton)
@@ -218,25 +219,27 @@ class Meetings(commands.Cog):
         now = utcnow()
         async with self.bot.sessions.begin() as session:
             current = await meetings.resolve(session, guild_id, meeting)
-            if date.strip().lower() == WHOLE_SERIES:
+            whole_series = date.strip().lower() == WHOLE_SERIES
+            if whole_series:
                 upcoming = current.next_occurrence(now)
                 changed = await meetings.end_series(session, guild_id, current.id, interaction.user.id, now)
             else:
                 day = meetings.parse_date(date, "date")
-                upcoming = next((s for s in meetings.upcoming_dates(current, now - current.duration, 400)
-                                 if recurrence.local_date(current.recurrence, s) == day), None)
+                upcoming = meetings.occurrence_on(current, day)
                 if upcoming is not None and upcoming <= now:
                     raise InvalidInput(f"The {day:%A %d %B} meeting has already started, so I can't cancel it.")
                 changed = await meetings.skip_occurrence(session, guild_id, current.id, interaction.user.id, day)
             recipients = await meetings.reminder_recipients(session, current.id)
             await meeting_reminders.replan(session, self.bot.scheduler, changed, now)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shown = await self.refresh_event(changed.id, now)
+        shown = await self.refresh_event(guild_id, changed.id, now)
         told = 0
         if upcoming is not None:
             told = await self.tell_cancelled(shown, upcoming, recipients, interaction.guild)
-        what = "The series has ended" if date.strip().lower() == WHOLE_SERIES else \
-            f"Cancelled **{shown.name}** on {upcoming:%A %d %B}" if upcoming else "Cancelled"
+        if whole_series:
+            what = "The series has ended"
+        else:
+            what = f"Cancelled **{shown.name}** on {timestamp(upcoming, 'F') if upcoming else day.isoformat()}"
         await interaction.followup.send(
             f"{what}. I told {member_count_words(told)} who asked for reminders.",
             embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
@@ -298,12 +301,10 @@ class Meetings(commands.Cog):
             zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
             parsed = meeting_guide.parse_feed(raw, default_zone=zone, today=_today(now, zone))
             result = await meetings.import_drafts(session, guild_id, interaction.user.id, parsed.drafts)
-            changed = [m for m in (*result.created, *result.updated)]
-            for meeting in changed:
-                await self.bot.scheduler.cancel_prefix(meeting_reminders.prefix(meeting.id), session=session)
-            await meeting_reminders.plan(session, self.bot.scheduler, changed, now)
+            changed = [*result.created, *result.updated]
+            await meeting_reminders.replan_many(session, self.bot.scheduler, changed, now)
         for meeting in changed:
-            await self.refresh_event(meeting.id, now)
+            await self.refresh_event(guild_id, meeting.id, now)
         report = _import_report(result.created, result.updated, parsed.skipped, parsed.warnings, result.refused)
         summary = report.splitlines()[0]
         if len(report) <= 1900:
@@ -419,14 +420,10 @@ class Meetings(commands.Cog):
 
     # -- shared steps ------------------------------------------------------------------------------
 
-    async def refresh_event(self, meeting_id: int, now: datetime) -> Meeting:
+    async def refresh_event(self, guild_id: int, meeting_id: int, now: datetime) -> Meeting:
         """Bring the meeting's Discord event in line with it and store how that went."""
-        async with self.bot.sessions() as session:
-            found = await meetings.find(session, meeting_id)
-        if found is None:
-            raise InvalidInput("That meeting was deleted meanwhile.")
-        async with self._event_turns[found.guild_id]:
-            async with self.bot.sessions() as session:  # read again: it may have changed while waiting
+        async with self._event_turns[guild_id]:
+            async with self.bot.sessions() as session:  # read once it is our turn: it may have changed
                 meeting = await meetings.find(session, meeting_id)
             if meeting is None:
                 raise InvalidInput("That meeting was deleted meanwhile.")
@@ -439,7 +436,7 @@ class Meetings(commands.Cog):
                              template: str) -> None:
         """After a saved change: update the event (which can take a moment), then show the result."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shown = await self.refresh_event(meeting_id, now)
+        shown = await self.refresh_event(_guild_id(interaction), meeting_id, now)
         await interaction.followup.send(template.format(name=shown.name),
                                         embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
 
@@ -479,19 +476,27 @@ class Meetings(commands.Cog):
                              guild: discord.Guild | None) -> int:
         """DM everyone who asked for reminders that this date is off; returns how many got it."""
         text = cancelled_dm(meeting, start, meeting.next_occurrence(utcnow()), guild.name if guild else "")
-        told = 0
-        for user_id in recipients:
+        return await self.dm_members(recipients, content=text)
+
+    async def dm_members(self, user_ids: list[int], **message: Any) -> int:
+        """DM each member once, whatever happens to the others; returns how many got it."""
+        sent = 0
+        for user_id in user_ids:
             try:
                 user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                told += await send_dm(user, content=text)
+                sent += await send_dm(user, **message)
             except discord.HTTPException:
-                log.info("could not tell a member that meeting %d is cancelled", meeting.id)
-        return told
+                log.info("a meeting DM could not be delivered")
+        return sent
 
     # -- jobs ---------------------------------------------------------------------------------------
 
-    async def _job_meeting(self, job: DueJob) -> tuple[Meeting, OccurrenceJob] | None:
+    async def _job_meeting(self, job: DueJob, *, before_start: bool = False) -> tuple[Meeting, OccurrenceJob] | None:
+        """The job's meeting and occurrence, or None when that occurrence is off (or, for a
+        reminder, already started)."""
         occurrence = OccurrenceJob.from_payload(job.payload)
+        if before_start and utcnow() >= occurrence.start:
+            return None
         async with self.bot.sessions() as session:
             meeting = await meetings.find(session, occurrence.meeting_id)
         if meeting is None or not meeting_reminders.still_happening(meeting, occurrence.start):
@@ -499,12 +504,10 @@ class Meetings(commands.Cog):
         return meeting, occurrence
 
     async def run_announcement(self, job: DueJob) -> None:
-        found = await self._job_meeting(job)
+        found = await self._job_meeting(job, before_start=True)
         if found is None:
             return
         meeting, occurrence = found
-        if utcnow() >= occurrence.start:
-            return
         guild = self.bot.get_guild(meeting.guild_id)
         if guild is None:
             return
@@ -531,24 +534,16 @@ class Meetings(commands.Cog):
         return None
 
     async def run_member_reminders(self, job: DueJob) -> None:
-        found = await self._job_meeting(job)
+        found = await self._job_meeting(job, before_start=True)
         if found is None:
             return
         meeting, occurrence = found
-        if utcnow() >= occurrence.start:
-            return
         async with self.bot.sessions() as session:
             recipients = await meetings.reminder_recipients(session, meeting.id, occurrence.offset_minutes)
         guild = self.bot.get_guild(meeting.guild_id)
         embed = reminder_dm(meeting, occurrence.start, guild.name if guild else "your server")
-        sent = 0
         # One attempt only (max_attempts=1): a retry would DM again the members already reached.
-        for user_id in recipients:
-            try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                sent += await send_dm(user, embed=embed)
-            except discord.HTTPException:
-                log.info("a meeting reminder DM failed")
+        sent = await self.dm_members(recipients, embed=embed)
         log.info("meeting %d reminder: %d of %d DMs delivered", meeting.id, sent, len(recipients))
 
     async def run_event_start(self, job: DueJob) -> None:
@@ -558,11 +553,9 @@ class Meetings(commands.Cog):
 
     async def run_event_end(self, job: DueJob) -> None:
         occurrence = OccurrenceJob.from_payload(job.payload)
-        async with self.bot.sessions() as session:
-            found = await meetings.find(session, occurrence.meeting_id)
-        if found is None:
+        if job.guild_id is None:
             return
-        async with self._event_turns[found.guild_id]:
+        async with self._event_turns[job.guild_id]:
             async with self.bot.sessions() as session:
                 meeting = await meetings.find(session, occurrence.meeting_id)
             if meeting is None or meeting.event_start != occurrence.start:
@@ -572,7 +565,7 @@ class Meetings(commands.Cog):
                 await meetings.record_event(session, meeting.id, None, None, None)
         # The freed slot (Discord allows 100 upcoming events) goes to the soonest waiting meeting,
         # which is usually this one's next occurrence.
-        await self.retry_missing_events(max(utcnow(), occurrence.start + meeting.duration), meeting.guild_id)
+        await self.retry_missing_events(max(utcnow(), occurrence.start + meeting.duration), job.guild_id)
 
     async def run_plan(self, job: DueJob) -> None:
         now = utcnow()
@@ -590,7 +583,7 @@ class Meetings(commands.Cog):
         for meeting in waiting:
             if meeting.guild_id in full or self.bot.get_guild(meeting.guild_id) is None:
                 continue  # still at the limit; or another shard's server, or one the bot has left
-            shown = await self.refresh_event(meeting.id, now)
+            shown = await self.refresh_event(meeting.guild_id, meeting.id, now)
             if shown.event_problem == TOO_MANY_EVENTS:
                 full.add(meeting.guild_id)
 
@@ -639,8 +632,8 @@ def _choice_name(meeting: Meeting) -> str:
     return f"{meeting.name} · {recurrence.describe(meeting.recurrence)}"[:100]
 
 
-def _import_report(created: list[Meeting], updated: list[Meeting], skipped: list[Any], warnings: list[Any],
-                   refused: list[tuple[str, str]]) -> str:
+def _import_report(created: list[Meeting], updated: list[Meeting], skipped: list[SkippedRow],
+                   warnings: list[SkippedRow], refused: list[tuple[str, str]]) -> str:
     lines = [f"Imported the feed: {len(created)} new, {len(updated)} updated, "
              f"{len(skipped) + len(refused)} skipped."]
     lines += [f"• Row {row.index} ({row.label}) skipped: {row.reason}" for row in skipped]

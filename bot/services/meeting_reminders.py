@@ -102,8 +102,15 @@ async def plan(session: AsyncSession, scheduler: Scheduler, planned: Iterable[Me
 
 async def replan(session: AsyncSession, scheduler: Scheduler, meeting: Meeting, now: datetime) -> int:
     """After a change: drop the meeting's pending jobs and plan them again from what is true now."""
-    await scheduler.cancel_prefix(prefix(meeting.id), session=session)
-    return await plan(session, scheduler, [meeting], now)
+    return await replan_many(session, scheduler, [meeting], now)
+
+
+async def replan_many(session: AsyncSession, scheduler: Scheduler, changed: Iterable[Meeting], now: datetime) -> int:
+    """`replan` for several meetings at once (an import), planned in one batch."""
+    chosen = list(changed)
+    for meeting in chosen:
+        await scheduler.cancel_prefix(prefix(meeting.id), session=session)
+    return await plan(session, scheduler, chosen, now)
 
 
 async def replan_announcements(session: AsyncSession, scheduler: Scheduler, guild_id: int, now: datetime) -> int:
@@ -123,8 +130,14 @@ async def plan_everything(session: AsyncSession, scheduler: Scheduler, now: date
     """Plan every server's meetings and book the next daily run."""
     count = await plan(session, scheduler, await meetings.every_meeting(session), now)
     tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), PLAN_AT, UTC)
-    await scheduler.schedule(PLAN, f"meetings-plan:{tomorrow:%Y-%m-%d}", tomorrow, session=session)
+    await book_daily_plan(scheduler, tomorrow, session=session)
     return count
+
+
+async def book_daily_plan(scheduler: Scheduler, due: datetime, *, session: AsyncSession | None = None) -> None:
+    """The planning run of `due`'s day (UTC). Its key is the day, so booking it again is harmless:
+    at start-up this plans at once only when today's run never happened (a first start)."""
+    await scheduler.schedule(PLAN, f"meetings-plan:{due.astimezone(UTC):%Y-%m-%d}", due, session=session)
 
 
 def still_happening(meeting: Meeting, start: datetime) -> bool:

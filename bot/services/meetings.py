@@ -170,7 +170,7 @@ async def skip_occurrence(session: AsyncSession, guild_id: int, meeting_id: int,
     meeting = to_meeting(row)
     if on in meeting.skipped:
         raise InvalidInput(f"The {on:%A %d %B} meeting is already cancelled.")
-    if not _occurs_on(meeting, on):
+    if occurrence_on(meeting, on) is None:
         raise InvalidInput(f"**{meeting.name}** doesn't meet on {on:%A %d %B %Y}. Pick one of the dates "
                            "suggested as you type.")
     row.skipped_dates = sorted({*row.skipped_dates, on.isoformat()})
@@ -344,6 +344,14 @@ def occurrences_between(meetings: Iterable[Meeting], now: datetime, before: date
     return sorted(found, key=lambda u: (u.start, u.meeting.name))
 
 
+def occurrence_on(meeting: Meeting, on: date) -> datetime | None:
+    """The meeting's start on local date `on` (skipped or not), or None if it doesn't meet that day."""
+    # Search a little past the local day on both sides: zones are up to 14 hours off UTC.
+    day_start = datetime.combine(on, datetime.min.time(), meeting.recurrence.tz)
+    starts = recurrence.occurrences(meeting.recurrence, day_start - timedelta(hours=1), day_start + timedelta(hours=26))
+    return next((s for s in starts if recurrence.local_date(meeting.recurrence, s) == on), None)
+
+
 def upcoming_dates(meeting: Meeting, now: datetime, count: int = 10) -> list[datetime]:
     """The next `count` occurrences, for choosing one to cancel."""
     found: list[datetime] = []
@@ -492,13 +500,6 @@ def _write(row: MeetingRow, draft: MeetingDraft) -> None:
 
 def _summary(row: MeetingRow) -> str:
     return f"{row.id} {row.name}: {row.rule} {row.local_time:%H:%M} {row.zone} {row.duration_minutes}min"
-
-
-def _occurs_on(meeting: Meeting, on: date) -> bool:
-    # Search a little past the local day on both sides: zones are up to 14 hours off UTC.
-    day_start = datetime.combine(on, datetime.min.time(), meeting.recurrence.tz)
-    starts = recurrence.occurrences(meeting.recurrence, day_start - timedelta(hours=1), day_start + timedelta(hours=26))
-    return any(recurrence.local_date(meeting.recurrence, s) == on for s in starts)
 
 
 async def _row(session: AsyncSession, guild_id: int, meeting_id: int) -> MeetingRow:
