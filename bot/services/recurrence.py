@@ -7,8 +7,9 @@ Times that do not exist (the hour skipped when clocks go forward) are refused wh
 made. Times that happen twice (the hour repeated when clocks go back) mean the first of the two.
 
 Planning reads every meeting's schedule each day, so occurrences are computed with care for speed:
-parsed rules and zones are cached, and dateutil starts its walk near the window asked for rather
-than at the series' first meeting, which gives the same occurrences.
+dateutil starts its walk near the window asked for rather than at the series' first meeting, and
+meetings whose rule, phase and window agree share one walk for their dates; each meeting then puts
+its own wall time and zone on those dates. The tests check this against walking every series whole.
 """
 
 from __future__ import annotations
@@ -237,21 +238,47 @@ def occurrences(recurrence: Recurrence, after: datetime, before: datetime,
     if after.tzinfo is None or before.tzinfo is None:
         raise ValueError("after and before must be timezone-aware")
     tz = recurrence.tz
-    skip = set(skipped)
+    skip = frozenset(skipped)
     # Search a day wider on each side in local wall time, then filter exactly in UTC.
     lo = after.astimezone(tz).replace(tzinfo=None) - timedelta(days=1)
     hi = before.astimezone(tz).replace(tzinfo=None) + timedelta(days=1)
-    starts = _parsed(recurrence, _start_near(recurrence, lo)).between(lo, hi, inc=True)
+    at, until = recurrence.local_time, recurrence.until
     found = []
-    for local in starts:
-        if local.date() in skip:
+    for day in _local_dates(recurrence, lo, hi):
+        # The series' own end date applies whatever the rule says (COUNT, its own UNTIL).
+        if day in skip or (until is not None and day > until):
             continue
         # fold=0: of a repeated hour, the first. A skipped hour (refused at creation, but a
         # zone's rules can change later) lands an hour later in wall time, as calendars do.
-        instant = local.replace(tzinfo=tz).astimezone(UTC)
+        instant = datetime.combine(day, at, tz).astimezone(UTC)
         if after <= instant < before:
             found.append(instant)
     return found
+
+
+def _local_dates(recurrence: Recurrence, lo: datetime, hi: datetime) -> tuple[date, ...]:
+    """The local dates of the series' occurrences from `lo` to `hi` (naive local times), give or take a day."""
+    anchor = _start_near(recurrence, lo)
+    if "UNTIL=" in recurrence.rule:
+        # The rule's own UNTIL is a wall time, so which days it allows depends on the time of day.
+        starts = _parsed(recurrence, anchor).between(lo, hi, inc=True)
+        return tuple(start.date() for start in starts)
+    return _dates(recurrence.rule, anchor.date(), lo.date(), hi.date())
+
+
+@lru_cache(maxsize=16384)
+def _dates(rule: str, anchor: date, first: date, last: date) -> tuple[date, ...]:
+    """The dates dateutil gives `rule` begun on `anchor`, from `first` to `last`.
+
+    Without BYHOUR and the like (refused) and without UNTIL, a rule's dates do not depend on the
+    time of day, so one walk serves every meeting with the same rule, anchor and window: planning
+    thousands of meetings needs a few hundred walks, not one each.
+    """
+    template = _template(rule)
+    dtstart = datetime.combine(anchor, time())
+    parsed = template.replace(dtstart=dtstart) if isinstance(template, rrule) else rrulestr(rule, dtstart=dtstart)
+    window_end = datetime.combine(last, time.max)
+    return tuple(start.date() for start in parsed.between(datetime.combine(first, time()), window_end, inc=True))
 
 
 def next_occurrence(recurrence: Recurrence, after: datetime, skipped: Iterable[date] = ()) -> datetime | None:

@@ -132,3 +132,50 @@ def test_every_occurrence_is_at_the_stated_wall_time_none_lost_or_doubled(
     expected_days = [start + timedelta(days=i) for i in range((date(year + 1, 1, 1) - start).days)]
     wanted = [d for d in expected_days if recurrence.WEEKDAY_CODES[d.weekday()] in days]
     assert [t.date() for t in local] == wanted, "none lost"
+
+
+RULES = (
+    "FREQ=DAILY", "FREQ=DAILY;INTERVAL=3", "FREQ=WEEKLY", "FREQ=WEEKLY;BYDAY=MO,TH", "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU",
+    "FREQ=WEEKLY;INTERVAL=3;BYDAY=SA,SU;WKST=SU", "FREQ=MONTHLY;BYDAY=1SA", "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=MONTHLY;BYMONTHDAY=31", "FREQ=MONTHLY;INTERVAL=2;BYMONTHDAY=15", "FREQ=MONTHLY;BYDAY=MO,TU;BYSETPOS=-1",
+    "FREQ=WEEKLY;BYDAY=WE;COUNT=12", "FREQ=YEARLY;BYMONTH=1,7;BYDAY=1SU", "FREQ=WEEKLY;BYDAY=FR;UNTIL=20270305T190000",
+)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(rule=st.sampled_from(RULES), zone=st.sampled_from(["America/New_York", "Europe/London", "Australia/Sydney",
+                                                          "Asia/Kathmandu", "UTC"]),
+       at=st.sampled_from([time(0, 30), time(7), time(19), time(23, 45)]),
+       starts_on=st.dates(date(2024, 1, 1), date(2027, 6, 1)),
+       ends_after=st.none() | st.integers(0, 400), window_from=st.dates(date(2023, 6, 1), date(2028, 1, 1)),
+       window_days=st.integers(1, 60))
+def test_occurrences_are_exactly_what_dateutil_gives_from_the_first_meeting(
+    rule: str, zone: str, at: time, starts_on: date, ends_after: int | None, window_from: date, window_days: int
+) -> None:
+    """Planning starts dateutil's walk near the window and shares walks between meetings; this must
+    give the same meetings as walking the whole series from its first day."""
+    from dateutil.rrule import rrulestr
+
+    until = None if ends_after is None else starts_on + timedelta(days=ends_after)
+    try:
+        schedule = recurrence.from_rule(rule, at, zone, starts_on, until)
+    except InvalidInput:
+        return  # a time clocks skip in that zone, or a rule with no meeting in the series
+    tz = ZoneInfo(zone)
+    after = datetime.combine(window_from, time(), tz)
+    before = after + timedelta(days=window_days)
+
+    series = rrulestr(rule, dtstart=datetime.combine(starts_on, at))
+    walked = series.between(after.replace(tzinfo=None) - timedelta(days=2),
+                            before.replace(tzinfo=None) + timedelta(days=2), inc=True)
+    expected = [instant for local in walked if until is None or local.date() <= until
+                if after <= (instant := local.replace(tzinfo=tz).astimezone(UTC)) < before]
+    assert recurrence.occurrences(schedule, after, before) == expected
+
+
+def test_ending_a_series_stops_it_even_when_its_rule_counts_its_meetings() -> None:
+    counted = recurrence.from_rule("FREQ=WEEKLY;BYDAY=WE;COUNT=10", time(19), NY, date(2026, 1, 7),
+                                   until=date(2026, 1, 21))
+    starts = recurrence.occurrences(counted, utc(2026, 1, 1), utc(2026, 6, 1))
+    assert [s.astimezone(ZoneInfo(NY)).date() for s in starts] == [date(2026, 1, 7), date(2026, 1, 14),
+                                                                   date(2026, 1, 21)]
