@@ -24,12 +24,13 @@ import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Integer, and_, delete, event, func, literal, or_, select, update
+from sqlalchemy import Dialect, Integer, Table, and_, delete, event, func, literal, literal_column, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.sql.schema import ColumnDefault
 
 from bot.db.models import Job, JobState
 from bot.db.types import utcnow
@@ -64,6 +65,7 @@ class JobKind:
     # celebrated), a small value drops stale work (a reminder for a meeting that has started).
     max_lateness: timedelta | None
     max_attempts: int
+    then: Successor | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +77,11 @@ class NewJob:
     due_at: datetime
     payload: dict[str, Any]
     guild_id: int | None = None
+
+
+# For a job that is one step of a chain (a meeting's reminders, then its start, then its end):
+# the job that comes next, or None at the end of the chain.
+Successor = Callable[[DueJob], Awaitable[NewJob | None]]
 
 
 class PermanentJobError(Exception):
@@ -141,10 +148,14 @@ class Scheduler:
         *,
         max_lateness: timedelta | None = None,
         max_attempts: int = 5,
+        then: Successor | None = None,
     ) -> None:
+        """`then` makes each job of this kind a step of a chain: before the job runs (or is dropped
+        as stale), the job `then` returns is scheduled, so the chain goes on whatever this step does.
+        A chain keeps one pending row where a job per step would need many."""
         if kind in self._kinds:
             raise ValueError(f"a handler for job kind {kind!r} is already registered")
-        self._kinds[kind] = JobKind(kind, handler, max_lateness, max_attempts)
+        self._kinds[kind] = JobKind(kind, handler, max_lateness, max_attempts, then)
         self._wake.set()
 
     def unregister(self, kind: str) -> None:
@@ -176,19 +187,13 @@ class Scheduler:
         if any(job.due_at.tzinfo is None for job in jobs):
             raise ValueError("due_at must be timezone-aware")
         now = self._clock()
-        rows = [
-            {"key": job.key, "kind": job.kind, "guild_id": job.guild_id, "payload": job.payload,
-             "due_at": job.due_at, "run_at": job.due_at, "state": JobState.PENDING, "attempts": 0,
-             "created_at": now}
-            for job in jobs
-        ]
         soonest = min(job.due_at for job in jobs)
         if session is None:
             async with self._writing() as own:
-                await _upsert_chunks(own, rows)
+                await _upsert(own, jobs, now)
             self._notify(soonest)
         else:
-            await _upsert_chunks(session, rows)
+            await _upsert(session, jobs, now)
             _after_commit(session, lambda: self._notify(soonest))
 
     async def cancel(self, key: str, *, session: AsyncSession | None = None) -> bool:
@@ -332,13 +337,13 @@ class Scheduler:
             await self._release(job)
             return
         lateness = self._clock() - job.due_at
-        if kind.max_lateness is not None and lateness > kind.max_lateness:
-            log.info("dropping job %s (%s): %s late, allowed %s", job.key, job.kind, lateness, kind.max_lateness)
-            await self._finish(job, JobState.DROPPED, f"stale: {lateness} late")
-            return
+        stale = kind.max_lateness is not None and lateness > kind.max_lateness
         try:
             async with asyncio.timeout(self._lease.total_seconds() * 0.9):
-                await kind.handler(job)
+                if kind.then is not None and (following := await kind.then(job)) is not None:
+                    await self.schedule_many([following])
+                if not stale:
+                    await kind.handler(job)
         except asyncio.CancelledError:
             await asyncio.shield(self._release(job))
             raise
@@ -356,7 +361,11 @@ class Scheduler:
                             job.key, job.kind, job.attempt, delay, error, exc_info=exc)
                 await self._retry(job, delay, error)
         else:
-            await self._finish(job, JobState.DONE, None)
+            if stale:
+                log.info("dropped job %s (%s): %s late, allowed %s", job.key, job.kind, lateness, kind.max_lateness)
+                await self._finish(job, JobState.DROPPED, f"stale: {lateness} late")
+            else:
+                await self._finish(job, JobState.DONE, None)
 
     def backoff(self, attempt: int) -> timedelta:
         """Exponential: base, 2x base, 4x base, ... capped."""
@@ -429,25 +438,81 @@ class Scheduler:
             log.info("removed %d finished jobs older than %s", removed, self._retention)
 
 
-# Rows handed to the driver at a time; SQLAlchemy splits them into batches the database accepts.
+# What each job brings; the upsert takes these first, then the columns every new job starts with.
+_JOB_COLUMNS = ("key", "kind", "guild_id", "payload", "due_at", "run_at")
+# Rows handed to the driver at a time.
 UPSERT_CHUNK = 10_000
 
 
-async def _upsert_chunks(session: AsyncSession, rows: list[dict[str, Any]]) -> None:
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = insert(Job)
+@dataclass(frozen=True, slots=True)
+class _Upsert:
+    """The upsert compiled for one dialect, with the column types' own converters to driver values."""
+
+    sql: str
+    dump_payload: Callable[[Any], Any]
+    dump_instant: Callable[[Any], Any]
+    starting: Callable[[datetime], tuple[Any, ...]]  # the values after _JOB_COLUMNS, for a job made at an instant
+
+
+_upserts: dict[str, _Upsert] = {}
+
+
+def _compiled_upsert(dialect: Dialect) -> _Upsert:
+    if (ready := _upserts.get(dialect.name)) is not None:
+        return ready
+    table = cast(Table, Job.__table__)
+    stmt = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(table)
     # Only a pending job moves: one that ran (or is running) keeps its key, so scheduling the
     # same occurrence again after a restart never repeats it.
     upsert = stmt.on_conflict_do_update(
-        index_elements=[Job.key],
-        set_={k: stmt.excluded[k] for k in ("kind", "guild_id", "payload", "due_at", "run_at")},
-        where=Job.state == JobState.PENDING,
+        index_elements=[table.c.key],
+        set_={k: stmt.excluded[k] for k in _JOB_COLUMNS[1:]},
+        where=table.c.state == literal_column(f"'{JobState.PENDING.value}'"),
     )
-    # One cached statement run over every row: SQLAlchemy batches it into multi-row VALUES
-    # ("insertmanyvalues") without compiling a new statement per chunk.
+    starting_values: dict[str, Any] = {"state": JobState.PENDING, "attempts": 0}
+    compiled = upsert.compile(dialect=dialect, column_keys=[*_JOB_COLUMNS, *starting_values, "created_at"])
+    order = tuple(compiled.positiontup or ())
+    if order[:len(_JOB_COLUMNS)] != _JOB_COLUMNS:
+        raise RuntimeError(f"the jobs upsert takes its parameters as {order}")
+
+    def converter(column: str) -> Callable[[Any], Any]:
+        convert = table.c[column].type.bind_processor(dialect)
+        return convert if convert is not None else (lambda value: value)
+
+    rest = order[len(_JOB_COLUMNS):]
+    for column in rest:  # columns with a plain default (max_attempts) start at it
+        default = table.c[column].default
+        if column not in starting_values and column != "created_at":
+            starting_values[column] = default.arg if isinstance(default, ColumnDefault) and default.is_scalar else None
+    fixed = {column: converter(column)(value) for column, value in starting_values.items()}
+    dump_instant = converter("created_at")
+
+    def starting(now: datetime) -> tuple[Any, ...]:
+        made = dump_instant(now)
+        return tuple(made if column == "created_at" else fixed[column] for column in rest)
+
+    ready = _Upsert(compiled.string, converter("payload"), dump_instant, starting)
+    _upserts[dialect.name] = ready
+    return ready
+
+
+async def _upsert(session: AsyncSession, jobs: Sequence[NewJob], now: datetime) -> None:
+    """Add or move `jobs` in one statement run over many rows.
+
+    Planning writes thousands of jobs at a time. SQLAlchemy's per-row work (building each row's
+    parameters, converting each of its three instants) cost several times what the database did,
+    so the statement is compiled once by SQLAlchemy, each value goes through the column type's own
+    converter, and the rows go to the driver as plain tuples.
+    """
+    connection = await session.connection()
+    upsert = _compiled_upsert(connection.dialect)
+    dump_payload, dump_instant, tail = upsert.dump_payload, upsert.dump_instant, upsert.starting(now)
+    rows = []
+    for job in jobs:
+        due = dump_instant(job.due_at)
+        rows.append((job.key, job.kind, job.guild_id, dump_payload(job.payload), due, due, *tail))
     for start in range(0, len(rows), UPSERT_CHUNK):
-        await session.execute(upsert, rows[start:start + UPSERT_CHUNK])
+        await connection.exec_driver_sql(upsert.sql, rows[start:start + UPSERT_CHUNK])
 
 
 def _after_commit(session: AsyncSession, callback: Callable[[], None]) -> None:

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.db.engine import create_session_factory
 from bot.db.models import JobState
 from bot.db.types import utcnow
-from bot.scheduler import DueJob, PermanentJobError, Scheduler
+from bot.scheduler import DueJob, NewJob, PermanentJobError, Scheduler
 from tests.databases import Database
 
 FAST = {"retry_base": timedelta(milliseconds=10), "max_idle": 0.2}
@@ -151,6 +151,64 @@ async def test_catch_up_drops_a_stale_job_and_runs_a_recent_one(sessions: async_
     assert sorted(ran) == ["milestone:yesterday", "reminder:recent"]
     states = {j.key: j.state for j in await s.jobs()}
     assert states["reminder:stale"] == JobState.DROPPED
+
+
+async def test_a_chain_books_each_next_step_even_past_a_stale_or_failing_one(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    """Steps 1-3 of a chain: 1 is stale (dropped), 2 fails once, 3 runs; the chain never breaks."""
+    ran: list[str] = []
+    start = utcnow() - timedelta(hours=1)
+
+    async def step(job: DueJob) -> None:
+        if job.key == "chain:2" and job.attempt == 1:
+            raise ConnectionError("blip")
+        ran.append(job.key)
+
+    async def then(job: DueJob) -> NewJob | None:
+        number = int(job.key.rpartition(":")[2])
+        if number == 3:
+            return None
+        return NewJob("chain", f"chain:{number + 1}", start + timedelta(minutes=58 + number), {"n": number + 1})
+
+    s = Scheduler(sessions, **FAST)
+    s.register("chain", step, max_lateness=timedelta(minutes=5), then=then)
+    await s.schedule("chain", "chain:1", start)  # an hour late
+    async with asyncio.timeout(10):
+        while len(ran) < 2:
+            await s.run_due()
+            await asyncio.sleep(0.02)
+    assert sorted(ran) == ["chain:2", "chain:3"]
+    states = {j.key: (j.state, j.attempts) for j in await s.jobs("chain:")}
+    assert states == {"chain:1": (JobState.DROPPED, 1), "chain:2": (JobState.DONE, 2), "chain:3": (JobState.DONE, 1)}
+
+
+async def test_a_chain_step_whose_next_step_cannot_be_worked_out_is_retried(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    ran: list[str] = []
+    lookups = 0
+
+    async def step(job: DueJob) -> None:
+        ran.append(job.key)
+
+    async def then(job: DueJob) -> NewJob | None:
+        nonlocal lookups
+        lookups += 1
+        if lookups == 1:
+            raise ConnectionError("the database blinked")
+        return None
+
+    s = Scheduler(sessions, **{**FAST, "retry_base": timedelta(milliseconds=300)})
+    s.register("chain", step, then=then)
+    await s.schedule("chain", "chain:only", utcnow())
+    assert await s.run_due() == 1
+    assert ran == []  # the step waits for its successor: doing it first could lose the rest of the chain
+    [job] = await s.jobs("chain:only")
+    assert (job.state, job.attempts) == (JobState.PENDING, 1)
+    await asyncio.sleep(0.35)
+    assert await s.run_due() == 1
+    assert ran == ["chain:only"]
 
 
 async def test_a_sooner_job_wakes_a_sleeping_scheduler(sessions: async_sessionmaker[AsyncSession]) -> None:
