@@ -10,7 +10,9 @@ varied times, with some ended series, skipped dates, custom channel offsets and 
 reminder opt-ins. Then measures, median over `rounds` (default 3):
 
   plan    `meeting_reminders.plan_everything` end to end in one transaction, committed: load every
-          meeting, compute the next 8 days of occurrences, write every job to the queue. "insert"
+          meeting's schedule, compute the next 8 days of occurrences and each one's timeline of
+          steps (channel reminders, members' DMs, event start and end), and write each
+          occurrence's first step to the queue (each step books the next when it runs). "insert"
           starts from an empty jobs table; "upsert" plans again over the jobs the last run left,
           as the daily run and every restart do. Split into load / compute / write / commit.
   list    `meetings.upcoming` (the `/meeting list` service call) for the 200-meeting server,
@@ -161,7 +163,7 @@ def _timed(original: Callable[..., Awaitable[Any]], split: Split, phase: str) ->
 @asynccontextmanager
 async def phases(split: Split, scheduler: Scheduler) -> AsyncIterator[None]:
     """Time the real plan_everything's reads and writes by wrapping what it calls."""
-    patched = {name: getattr(meetings, name) for name in ("every_meeting", "reminder_offsets_by_guild",
+    patched = {name: getattr(meetings, name) for name in ("every_schedule", "reminder_offsets_by_guild",
                                                           "member_offsets")}
     for name, original in patched.items():
         setattr(meetings, name, _timed(original, split, "load"))
@@ -215,7 +217,7 @@ def _median_split(splits: list[Split]) -> Split:
 
 async def occurrence_count(sessions: async_sessionmaker[AsyncSession]) -> tuple[int, int]:
     async with sessions() as session:
-        every = await meetings.every_meeting(session)
+        every = await meetings.every_schedule(session)
     horizon = meeting_reminders.HORIZON
     return len(every), sum(len(m.occurrences(NOW - m.duration, NOW + horizon)) for m in every)
 
@@ -238,7 +240,8 @@ async def measure(engine: AsyncEngine, label: str, rounds: int) -> None:
     listed, found = await list_calls(sessions)
 
     print(f"\n{label}: {count} meetings in {SERVERS} servers (seeded in {seeded:.1f} s), "
-          f"{occurrences} occurrences in the next 8 days, {inserts[0].jobs} jobs; median of {rounds}")
+          f"{occurrences} occurrences in the next 8 days, {inserts[0].jobs} jobs (one per occurrence); "
+          f"median of {rounds}")
     print(f"  {'plan_everything':16s} {'total':>8s} {'load':>8s} {'compute':>8s} {'write':>8s} {'commit':>8s}")
     for name, splits in (("insert (fresh)", inserts), ("upsert (again)", upserts)):
         s = _median_split(splits)

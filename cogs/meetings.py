@@ -80,12 +80,12 @@ class Meetings(commands.Cog):
         RemindMeButton.opener = self.open_reminder_panel
         self.bot.add_dynamic_items(RemindMeButton)
         scheduler = self.bot.scheduler
-        lateness = meeting_reminders.REMINDER_LATENESS
-        scheduler.register(meeting_reminders.ANNOUNCE, self.run_announcement, max_lateness=lateness)
-        scheduler.register(meeting_reminders.REMIND, self.run_member_reminders, max_lateness=lateness,
-                           max_attempts=1)
-        scheduler.register(meeting_reminders.EVENT_START, self.run_event_start, max_lateness=timedelta(minutes=30))
-        scheduler.register(meeting_reminders.EVENT_END, self.run_event_end)
+        meeting_reminders.register(scheduler, self.bot.sessions, {
+            meeting_reminders.ANNOUNCE: self.run_announcement,
+            meeting_reminders.REMIND: self.run_member_reminders,
+            meeting_reminders.EVENT_START: self.run_event_start,
+            meeting_reminders.EVENT_END: self.run_event_end,
+        })
         scheduler.register(meeting_reminders.PLAN, self.run_plan)
         # Planning runs in the queue, not here, so start-up stays quick with many meetings. After
         # downtime the overdue daily run catches up by itself; this only matters on a first start.
@@ -93,8 +93,7 @@ class Meetings(commands.Cog):
 
     async def cog_unload(self) -> None:
         self.bot.remove_dynamic_items(RemindMeButton)
-        for kind in (meeting_reminders.ANNOUNCE, meeting_reminders.REMIND, meeting_reminders.EVENT_START,
-                     meeting_reminders.EVENT_END, meeting_reminders.PLAN):
+        for kind in (*meeting_reminders.STEPS, meeting_reminders.PLAN):
             self.bot.scheduler.unregister(kind)
 
     meeting = app_commands.Group(name="meeting", description="Recurring meetings.", guild_only=True)

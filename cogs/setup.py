@@ -150,7 +150,8 @@ class ServerSetup(commands.Cog):
         chosen = meetings.parse_offsets(offsets)
         async with self.bot.sessions.begin() as session:
             saved = await meetings.set_reminder_offsets(session, guild.id, interaction.user.id, chosen)
-            await meeting_reminders.replan_announcements(session, self.bot.scheduler, guild.id, utcnow())
+            await meeting_reminders.replan_many(session, self.bot.scheduler, await meetings.all_in(session, guild.id),
+                                                utcnow())
         said = ", ".join(f"{m} min" for m in saved)
         text = f"Meeting channels now get a reminder {said} before each meeting." if saved else \
             "Meeting channels get no reminders now; members' own DM reminders still work."

@@ -184,6 +184,24 @@ class MeetingDraft:
 
 
 @dataclass(frozen=True, slots=True)
+class MeetingTimes:
+    """When a meeting happens and nothing else: what planning its jobs needs, for thousands at once."""
+
+    id: int
+    guild_id: int
+    recurrence: Recurrence
+    duration_minutes: int
+    skipped: frozenset[date] = frozenset()
+
+    @property
+    def duration(self) -> timedelta:
+        return timedelta(minutes=self.duration_minutes)
+
+    def occurrences(self, after: datetime, before: datetime) -> list[datetime]:
+        return recurrence.occurrences(self.recurrence, after, before, self.skipped)
+
+
+@dataclass(frozen=True, slots=True)
 class Meeting:
     """A stored meeting, as services hand it out."""
 
@@ -208,11 +226,15 @@ class Meeting:
     updated_at: datetime | None = None
 
     @property
+    def times(self) -> MeetingTimes:
+        return MeetingTimes(self.id, self.guild_id, self.recurrence, self.duration_minutes, self.skipped)
+
+    @property
     def duration(self) -> timedelta:
-        return timedelta(minutes=self.duration_minutes)
+        return self.times.duration
 
     def occurrences(self, after: datetime, before: datetime) -> list[datetime]:
-        return recurrence.occurrences(self.recurrence, after, before, self.skipped)
+        return self.times.occurrences(after, before)
 
     def next_occurrence(self, after: datetime) -> datetime | None:
         return recurrence.next_occurrence(self.recurrence, after, self.skipped)

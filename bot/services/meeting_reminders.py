@@ -1,35 +1,55 @@
 """The jobs that follow each meeting: channel announcements, members' DMs and the Discord event.
 
-Every occurrence in the next few days gets its jobs in the durable queue, under keys that name
-the meeting, the occurrence and the offset. Planning again (at start-up, daily, after an edit)
-therefore never duplicates anything: a pending job is moved, one that already ran is left alone.
-A change to a meeting cancels its pending jobs and plans them afresh from the new schedule.
+Each occurrence has a timeline of steps: the channel announcements and the members' DMs at their
+offsets before the start, the event going live at the start, the event ending at the end. The
+steps are a chain in the durable queue: one pending job per occurrence, and each step books the
+next before it runs (`Scheduler.register(then=...)`), so a step that is late, dropped or failing
+never loses the rest. Planning ten thousand meetings therefore writes one row per occurrence, not
+one per step.
+
+Keys name the meeting, the step and the occurrence: "meeting:<id>:<step>:<start, UTC>[:<offset>]".
+Planning again (at start-up, daily, after an edit) never duplicates anything: a pending job is
+moved, one that already ran is left alone. A change to a meeting cancels its pending jobs and
+plans afresh from the new schedule; a step already booked for an occurrence that no longer exists
+finds so when it runs, and does nothing.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.scheduler import NewJob, Scheduler
+from bot.db.types import utcnow
+from bot.scheduler import DueJob, Handler, NewJob, Scheduler
 from bot.services import meetings
-from bot.services.meeting_data import Meeting
+from bot.services.meeting_data import Meeting, MeetingTimes
 
 ANNOUNCE = "meeting.announce"  # a post in the meeting's channel, N minutes before
 REMIND = "meeting.remind"  # DMs to the members who asked, N minutes before
 EVENT_START = "meeting.event-start"  # the Discord event goes live
 EVENT_END = "meeting.event-end"  # the Discord event ends and the next occurrence's is made
 PLAN = "meetings.plan"  # the daily run that plans the days ahead
+STEPS = (ANNOUNCE, REMIND, EVENT_START, EVENT_END)
 
 # Planned a day further than the daily run reaches, so a late or missed run loses nothing.
 HORIZON = timedelta(days=8)
 PLAN_AT = time(0, 5)
 # A reminder for a meeting that has started is useless; the handler also checks the start.
 REMINDER_LATENESS = timedelta(minutes=5)
+# How late each step may still run: an event that never went live is left for Discord to show as
+# scheduled, but a shown event always has to be ended.
+LATENESS: dict[str, timedelta | None] = {
+    ANNOUNCE: REMINDER_LATENESS, REMIND: REMINDER_LATENESS, EVENT_START: timedelta(minutes=30), EVENT_END: None,
+}
+# DMs go out once: a retry would DM again the members already reached.
+ATTEMPTS = {ANNOUNCE: 5, REMIND: 1, EVENT_START: 5, EVENT_END: 5}
+# Steps at the same instant (a channel announcement and members' DMs at the same offset) run in this order.
+_RANK = {kind: rank for rank, kind in enumerate(STEPS)}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,49 +65,103 @@ class OccurrenceJob:
         return cls(int(payload["meeting_id"]), datetime.fromisoformat(payload["start"]), payload.get("offset"))
 
 
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One step of an occurrence's timeline, placed relative to its start."""
+
+    kind: str
+    delta: timedelta  # from the start: negative for reminders, the duration for the end
+    offset: int | None = None
+
+    @property
+    def order(self) -> tuple[timedelta, int]:
+        return self.delta, _RANK[self.kind]
+
+
 def prefix(meeting_id: int) -> str:
     """The key prefix of all of one meeting's jobs."""
     return f"meeting:{meeting_id}:"
 
 
-def jobs_for(meeting: Meeting, now: datetime, channel_offsets: Iterable[int], member_offsets: Iterable[int],
+def timeline(duration: timedelta, channel_offsets: Iterable[int], member_offsets: Iterable[int]) -> tuple[Step, ...]:
+    """An occurrence's steps, in the order they happen."""
+    return _timeline(duration, frozenset(channel_offsets), frozenset(member_offsets))
+
+
+@lru_cache(maxsize=1024)
+def _timeline(duration: timedelta, channel_offsets: frozenset[int], member_offsets: frozenset[int]) -> tuple[Step, ...]:
+    # Cached: ten thousand meetings have a few dozen different timelines.
+    steps = [Step(ANNOUNCE, -timedelta(minutes=o), o) for o in channel_offsets]
+    steps += [Step(REMIND, -timedelta(minutes=o), o) for o in member_offsets]
+    steps += [Step(EVENT_START, timedelta()), Step(EVENT_END, duration)]
+    return tuple(sorted(steps, key=lambda step: step.order))
+
+
+def step_job(meeting: MeetingTimes, start: datetime, step: Step) -> NewJob:
+    begins = start.astimezone(UTC).isoformat()
+    # "2026-11-24T00:00:00+00:00" -> "2026-11-24T00:00Z"
+    key = f"{prefix(meeting.id)}{step.kind.removeprefix('meeting.')}:{begins[:16]}Z"
+    payload: dict[str, Any] = {"meeting_id": meeting.id, "start": begins}
+    if step.offset is not None:
+        key += f":{step.offset}"
+        payload["offset"] = step.offset
+    return NewJob(step.kind, key, start + step.delta, payload, meeting.guild_id)
+
+
+def jobs_for(meeting: MeetingTimes, now: datetime, channel_offsets: Iterable[int], member_offsets: Iterable[int],
              horizon: timedelta = HORIZON) -> list[NewJob]:
-    """Every job the meeting's occurrences within `horizon` need; none already due."""
-    # Keys are "meeting:<id>:<what>:<start, UTC to the minute>[:<offset>]". Planning makes tens of
-    # thousands of jobs, so what all of one occurrence's jobs share is worked out once.
-    channel = [(offset, timedelta(minutes=offset)) for offset in channel_offsets]
-    member = [(offset, timedelta(minutes=offset)) for offset in member_offsets]
-    meeting_id, guild_id, duration = meeting.id, meeting.guild_id, meeting.duration
-    head = prefix(meeting_id)
+    """For each of the meeting's occurrences within `horizon`, its first step still to come."""
+    duration = meeting.duration
+    steps = timeline(duration, channel_offsets, member_offsets)
     jobs: list[NewJob] = []
     # From a meeting's length ago: an occurrence in progress still needs its event ended.
     for start in meeting.occurrences(now - duration, now + horizon):
-        end = start + duration
-        stamp = start.astimezone(UTC).strftime("%Y-%m-%dT%H:%MZ")
-        begins = start.isoformat()
-        if start > now:
-            jobs.append(NewJob(EVENT_START, f"{head}event-start:{stamp}", start,
-                               {"meeting_id": meeting_id, "start": begins}, guild_id))
-        if end > now:
-            jobs.append(NewJob(EVENT_END, f"{head}event-end:{stamp}", end,
-                               {"meeting_id": meeting_id, "start": begins}, guild_id))
-        for offset, before in channel:
-            due = start - before
-            if due > now:
-                jobs.append(NewJob(ANNOUNCE, f"{head}announce:{stamp}:{offset}", due,
-                                   {"meeting_id": meeting_id, "start": begins, "offset": offset}, guild_id))
-        for offset, before in member:
-            due = start - before
-            if due > now:
-                jobs.append(NewJob(REMIND, f"{head}remind:{stamp}:{offset}", due,
-                                   {"meeting_id": meeting_id, "start": begins, "offset": offset}, guild_id))
+        ahead = now - start
+        first = next((step for step in steps if step.delta > ahead), None)
+        if first is not None:
+            jobs.append(step_job(meeting, start, first))
     return jobs
 
 
-async def plan(session: AsyncSession, scheduler: Scheduler, planned: Iterable[Meeting], now: datetime,
-               horizon: timedelta = HORIZON) -> int:
-    """Schedule the jobs of `planned` meetings' coming occurrences; returns how many jobs."""
-    chosen = list(planned)
+def _hopeless(step: Step, due: datetime, now: datetime) -> bool:
+    lateness = LATENESS[step.kind]
+    return lateness is not None and now - due > lateness
+
+
+async def following(session: AsyncSession, job: DueJob, now: datetime) -> NewJob | None:
+    """The step after `job` in its occurrence's timeline, as things stand now; None after the last.
+
+    Steps that are already too late to be of use are passed over, so after downtime the chain goes
+    straight to what still matters (ending a live event) instead of queueing stale reminders.
+    """
+    occurrence = OccurrenceJob.from_payload(job.payload)
+    meeting = await meetings.find(session, occurrence.meeting_id)
+    if meeting is None or not still_happening(meeting, occurrence.start):
+        return None  # deleted, skipped or moved: the new schedule was planned with its own chains
+    channel = await meetings.reminder_offsets(session, meeting.guild_id)
+    member = (await meetings.member_offsets(session, [meeting.id])).get(meeting.id, ())
+    done = (job.due_at - occurrence.start, _RANK[job.kind])
+    for step in timeline(meeting.duration, channel, member):
+        if step.order > done and not _hopeless(step, occurrence.start + step.delta, now):
+            return step_job(meeting.times, occurrence.start, step)
+    return None
+
+
+def register(scheduler: Scheduler, sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler],
+             clock: Callable[[], datetime] = utcnow) -> None:
+    """Give the queue the handler of each step, each chained to the step after it."""
+    async def then(job: DueJob) -> NewJob | None:
+        async with sessions() as session:
+            return await following(session, job, clock())
+
+    for kind in STEPS:
+        scheduler.register(kind, handlers[kind], max_lateness=LATENESS[kind], max_attempts=ATTEMPTS[kind], then=then)
+
+
+async def plan(session: AsyncSession, scheduler: Scheduler, planned: Iterable[Meeting | MeetingTimes],
+               now: datetime, horizon: timedelta = HORIZON) -> int:
+    """Book the first step still to come of each occurrence of `planned` meetings; returns how many."""
+    chosen = [m.times if isinstance(m, Meeting) else m for m in planned]
     offsets = await meetings.reminder_offsets_by_guild(session)
     members = await meetings.member_offsets(session, [m.id for m in chosen] if len(chosen) < 500 else None)
     jobs = [
@@ -106,19 +180,11 @@ async def replan(session: AsyncSession, scheduler: Scheduler, meeting: Meeting, 
 
 
 async def replan_many(session: AsyncSession, scheduler: Scheduler, changed: Iterable[Meeting], now: datetime) -> int:
-    """`replan` for several meetings at once (an import), planned in one batch."""
+    """`replan` for several meetings at once (an import, new reminder times), planned in one batch."""
     chosen = list(changed)
     for meeting in chosen:
         await scheduler.cancel_prefix(prefix(meeting.id), session=session)
     return await plan(session, scheduler, chosen, now)
-
-
-async def replan_announcements(session: AsyncSession, scheduler: Scheduler, guild_id: int, now: datetime) -> int:
-    """After the server changed its reminder offsets: re-plan its meetings' channel reminders."""
-    server_meetings = await meetings.all_in(session, guild_id)
-    for meeting in server_meetings:
-        await scheduler.cancel_prefix(f"{prefix(meeting.id)}announce:", session=session)
-    return await plan(session, scheduler, server_meetings, now)
 
 
 async def unplan(session: AsyncSession, scheduler: Scheduler, meeting_id: int) -> int:
@@ -128,7 +194,7 @@ async def unplan(session: AsyncSession, scheduler: Scheduler, meeting_id: int) -
 
 async def plan_everything(session: AsyncSession, scheduler: Scheduler, now: datetime) -> int:
     """Plan every server's meetings and book the next daily run."""
-    count = await plan(session, scheduler, await meetings.every_meeting(session), now)
+    count = await plan(session, scheduler, await meetings.every_schedule(session), now)
     tomorrow = datetime.combine(now.astimezone(UTC).date() + timedelta(days=1), PLAN_AT, UTC)
     await book_daily_plan(scheduler, tomorrow, session=session)
     return count
@@ -140,6 +206,6 @@ async def book_daily_plan(scheduler: Scheduler, due: datetime, *, session: Async
     await scheduler.schedule(PLAN, f"meetings-plan:{due.astimezone(UTC):%Y-%m-%d}", due, session=session)
 
 
-def still_happening(meeting: Meeting, start: datetime) -> bool:
+def still_happening(meeting: Meeting | MeetingTimes, start: datetime) -> bool:
     """Whether `start` is still one of the meeting's occurrences (not skipped, not moved)."""
     return bool(meeting.occurrences(start, start + timedelta(seconds=1)))

@@ -1,13 +1,14 @@
 """The jobs that follow each meeting, in the real queue on databases made by the migrations.
 
 What people notice: each announcement and reminder arrives once, at the right time, never for a
-cancelled or moved occurrence, and never a second time after the bot restarts.
+cancelled or moved occurrence, and never a second time after the bot restarts. Most tests plan,
+then live through the days ahead with the queue running each step as it falls due (each step
+booking the next), and check what happened and when.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +17,7 @@ from bot.db.models import JobState
 from bot.scheduler import DueJob, Scheduler
 from bot.services import meeting_reminders, meetings, recurrence
 from bot.services.meeting_data import Location, Meeting, MeetingDraft, MeetingKind, Place
-from bot.services.meeting_reminders import ANNOUNCE, EVENT_END, EVENT_START, PLAN, REMIND, OccurrenceJob
+from bot.services.meeting_reminders import ANNOUNCE, EVENT_END, EVENT_START, PLAN, STEPS, OccurrenceJob, Step
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -75,46 +76,91 @@ async def keys(scheduler: Scheduler, prefix: str = "meeting:") -> set[str]:
     return {j.key for j in await scheduler.jobs(prefix) if j.state == JobState.PENDING}
 
 
-# -- what gets planned --------------------------------------------------------------------------------------------
+class Steps:
+    """The bot's step handlers, replaced by a record of which step ran and what the clock said."""
+
+    def __init__(self, sessions: Sessions, clock: Clock | None = None) -> None:
+        """A bot's queue (a process of its own: pass the clock of the one it restarts) running the steps."""
+        self.ran: list[tuple[str, datetime]] = []
+        self.clock = clock or Clock(NOW)
+        self.scheduler = Scheduler(sessions, clock=self.clock)
+        meeting_reminders.register(self.scheduler, sessions, dict.fromkeys(STEPS, self.record), self.clock)
+
+    async def record(self, job: DueJob) -> None:
+        self.ran.append((job.key, self.clock.now))
+
+    async def live_until(self, until: datetime) -> None:
+        """Move the clock from each due job to the next, running them as the bot would, up to `until`."""
+        while True:
+            pending = [j.run_at for j in await self.scheduler.jobs("meeting:") if j.state == JobState.PENDING]
+            soonest = min(pending, default=None)
+            if soonest is None or soonest > until:
+                self.clock.now = max(self.clock.now, until)
+                return
+            self.clock.now = max(self.clock.now, soonest)
+            await self.scheduler.run_due()
+
+    def ran_keys(self) -> set[str]:
+        return {key for key, _ in self.ran}
+
+    def each_once_on_time(self) -> bool:
+        """No step ran twice, and each ran at the instant it was due (from its key)."""
+        return len(self.ran) == len(self.ran_keys()) and all(when == due_from_key(key) for key, when in self.ran)
 
 
-async def test_plan_books_announcements_events_and_the_reminders_members_chose(sessions: Sessions) -> None:
+def due_from_key(key: str) -> datetime:
+    """meeting:<id>:<step>:<start>[:<offset>] -> when that step is due (meetings here last an hour)."""
+    parts = key.split(":")  # the start's own colon splits it in two
+    step, start = parts[2], datetime.strptime(f"{parts[3]}:{parts[4]}", "%Y-%m-%dT%H:%MZ").replace(tzinfo=UTC)
+    if step == "event-end":
+        return start + timedelta(hours=1)
+    return start - timedelta(minutes=int(parts[5])) if len(parts) > 5 else start
+
+
+# -- what gets planned, and what then happens --------------------------------------------------------------------
+
+
+async def test_every_step_of_every_occurrence_runs_once_at_its_time(sessions: Sessions) -> None:
     meeting = await add(sessions)
     async with sessions.begin() as session:
         await meetings.opt_in(session, meeting.id, ALEX, 30)
         await meetings.opt_in(session, meeting.id, SAM, 30)  # same time: one job DMs both
         await meetings.opt_in(session, meeting.id, ROBIN, 1440)  # a day before: too late for tonight
-    scheduler = Scheduler(sessions, clock=Clock(NOW))
+    steps = Steps(sessions)
+    scheduler = steps.scheduler
 
-    assert await plan(sessions, scheduler, meeting) == 17
-
+    # One job per occurrence: its first step still to come.
+    assert await plan(sessions, scheduler, meeting) == 3
     p = meeting_reminders.prefix(meeting.id)
+    assert await keys(scheduler) == {f"{p}announce:{stamp(MON_23)}:60", f"{p}remind:{stamp(THU_26)}:1440",
+                                     f"{p}remind:{stamp(MON_30)}:1440"}
+
+    await steps.live_until(MON_30 + timedelta(hours=2))
     reminders = {f"{p}remind:{stamp(s)}:30" for s in STARTS} | {f"{p}remind:{stamp(s)}:1440" for s in STARTS[1:]}
-    jobs = {j.key: j for j in await scheduler.jobs(p)}
-    assert set(jobs) == channel_and_event_keys(meeting) | reminders
-    assert all(j.state == JobState.PENDING for j in jobs.values())
-    tonight = stamp(MON_23)
-    assert {k: (jobs[k].kind, jobs[k].due_at) for k in jobs if tonight in k} == {
-        f"{p}event-start:{tonight}": (EVENT_START, MON_23),
-        f"{p}event-end:{tonight}": (EVENT_END, MON_23 + timedelta(hours=1)),
-        f"{p}announce:{tonight}:60": (ANNOUNCE, MON_23 - timedelta(minutes=60)),
-        f"{p}announce:{tonight}:10": (ANNOUNCE, MON_23 - timedelta(minutes=10)),
-        f"{p}remind:{tonight}:30": (REMIND, MON_23 - timedelta(minutes=30)),
-    }
-    assert jobs[f"{p}remind:{stamp(THU_26)}:1440"].due_at == THU_26 - timedelta(days=1)
+    assert steps.ran_keys() == channel_and_event_keys(meeting) | reminders
+    assert steps.each_once_on_time()
+    tonight = [key for key, _ in steps.ran if stamp(MON_23) in key]
+    assert tonight == [f"{p}announce:{stamp(MON_23)}:60", f"{p}remind:{stamp(MON_23)}:30",
+                       f"{p}announce:{stamp(MON_23)}:10", f"{p}event-start:{stamp(MON_23)}",
+                       f"{p}event-end:{stamp(MON_23)}"]
+    assert await keys(scheduler) == set()
 
 
 def test_a_job_says_which_meeting_occurrence_and_offset_it_is_for() -> None:
     meeting = Meeting(id=7, guild_id=GUILD, slug="big-book", name="Big Book", kind=MeetingKind.OTHER,
                       recurrence=recurrence.weekly(("MO", "TH"), time(19), NY, NOW.date()), duration_minutes=90,
                       location=Location())
-    jobs = {job.key: job for job in meeting_reminders.jobs_for(meeting, NOW, (60,), (30,))}
+    jobs = {job.key: job for job in meeting_reminders.jobs_for(meeting.times, NOW, (60,), (30,))}
+    assert set(jobs) == {f"meeting:7:announce:{stamp(start)}:60" for start in STARTS}
     announce = jobs[f"meeting:7:announce:{stamp(MON_23)}:60"]
-    end = jobs[f"meeting:7:event-end:{stamp(THU_26)}"]
-    assert (announce.kind, announce.guild_id) == (ANNOUNCE, GUILD)
+    assert (announce.kind, announce.guild_id, announce.due_at) == (ANNOUNCE, GUILD, MON_23 - timedelta(hours=1))
     assert OccurrenceJob.from_payload(announce.payload) == OccurrenceJob(7, MON_23, 60)
-    assert OccurrenceJob.from_payload(end.payload) == OccurrenceJob(7, THU_26, None)
-    assert end.due_at == THU_26 + timedelta(minutes=90)
+    [start, end] = meeting_reminders.timeline(meeting.duration, (60,), (30,))[-2:]
+    ending = meeting_reminders.step_job(meeting.times, THU_26, end)
+    assert (start.kind, end) == (EVENT_START, Step(EVENT_END, timedelta(minutes=90)))
+    assert (ending.key, ending.kind, ending.due_at) == (f"meeting:7:event-end:{stamp(THU_26)}", EVENT_END,
+                                                        THU_26 + timedelta(minutes=90))
+    assert OccurrenceJob.from_payload(ending.payload) == OccurrenceJob(7, THU_26, None)
     assert meeting_reminders.still_happening(meeting, MON_23)
     assert not meeting_reminders.still_happening(meeting, MON_23 + timedelta(hours=1))
 
@@ -122,15 +168,16 @@ def test_a_job_says_which_meeting_occurrence_and_offset_it_is_for() -> None:
 def test_jobs_for_never_books_what_is_already_due() -> None:
     meeting = Meeting(id=7, guild_id=GUILD, slug="big-book", name="Big Book", kind=MeetingKind.OTHER,
                       recurrence=recurrence.weekly(("MO", "TH"), time(19), NY, NOW.date()), duration_minutes=60,
-                      location=Location())
+                      location=Location()).times
+
+    def tonight(now: datetime, channel: tuple[int, ...], member: tuple[int, ...]) -> set[str]:
+        return {j.key for j in meeting_reminders.jobs_for(meeting, now, channel, member) if stamp(MON_23) in j.key}
+
     five_to = MON_23 - timedelta(minutes=5)
-    soon = {j.key for j in meeting_reminders.jobs_for(meeting, five_to, (60, 10), (30, 1440))
-            if stamp(MON_23) in j.key}
-    assert soon == {f"meeting:7:event-start:{stamp(MON_23)}", f"meeting:7:event-end:{stamp(MON_23)}"}
-    at_start = {j.key for j in meeting_reminders.jobs_for(meeting, MON_23, (60, 10), (30,)) if stamp(MON_23) in j.key}
-    assert at_start == {f"meeting:7:event-end:{stamp(MON_23)}"}  # in progress: its event still has to end
-    just_over = {j.key for j in meeting_reminders.jobs_for(meeting, MON_23 + timedelta(hours=1), (60,), ())}
-    assert not any(stamp(MON_23) in k for k in just_over)
+    assert tonight(five_to, (60, 10), (30, 1440)) == {f"meeting:7:event-start:{stamp(MON_23)}"}
+    # In progress: its event still has to end.
+    assert tonight(MON_23, (60, 10), (30,)) == {f"meeting:7:event-end:{stamp(MON_23)}"}
+    assert tonight(MON_23 + timedelta(hours=1), (60,), ()) == set()
     for now in (NOW, five_to, MON_23, MON_23 + timedelta(minutes=59), THU_26 - timedelta(seconds=1)):
         jobs = meeting_reminders.jobs_for(meeting, now, (60, 10), (10, 30, 60, 180, 1440))
         assert jobs and all(j.due_at > now for j in jobs)
@@ -141,47 +188,86 @@ async def test_planning_twice_books_nothing_twice(sessions: Sessions) -> None:
     meeting = await add(sessions)
     async with sessions.begin() as session:
         await meetings.opt_in(session, meeting.id, ALEX, 60)
-    scheduler = Scheduler(sessions, clock=Clock(NOW))
+    steps = Steps(sessions)
+    clock, scheduler = steps.clock, steps.scheduler
     await plan(sessions, scheduler, meeting)
     first = await scheduler.jobs()
     await plan(sessions, scheduler, meeting)
     await plan(sessions, scheduler, meeting, now=NOW + timedelta(minutes=1))
     again = await scheduler.jobs()
-    assert len(first) == len(again) == 15
-    assert Counter(j.key for j in again).most_common(1)[0][1] == 1
+    assert len(first) == len(again) == 3
     assert sorted((j.key, j.due_at) for j in first) == sorted((j.key, j.due_at) for j in again)
+
+    await steps.live_until(MON_23 - timedelta(minutes=30))  # the hour-before steps ran; plan again
+    await plan(sessions, scheduler, meeting, now=clock.now)
+    await steps.live_until(MON_30 + timedelta(hours=2))
+    assert steps.each_once_on_time()
+    p = meeting_reminders.prefix(meeting.id)
+    assert steps.ran_keys() == channel_and_event_keys(meeting) | {f"{p}remind:{stamp(s)}:60" for s in STARTS}
 
 
 async def test_a_reminder_that_ran_is_never_sent_again_after_a_restart(sessions: Sessions) -> None:
     meeting = await add(sessions)
-    clock = Clock(NOW)
-    before_restart = Scheduler(sessions, clock=clock)
+    steps = Steps(sessions)
+    clock, before_restart = steps.clock, steps.scheduler
     await plan(sessions, before_restart, meeting)
-    sent: list[str] = []
-
-    async def announce(job: DueJob) -> None:
-        sent.append(job.key)
-
-    before_restart.register(ANNOUNCE, announce)
     clock.now = MON_23 - timedelta(minutes=59)  # the hour-before announcement is due
     assert await before_restart.run_due() == 1
     hour_before = f"{meeting_reminders.prefix(meeting.id)}announce:{stamp(MON_23)}:60"
-    assert sent == [hour_before]
+    assert [key for key, _ in steps.ran] == [hour_before]
 
-    # The bot restarts and plans again, from a clock that has not caught up (or from start-up state).
-    after_restart = Scheduler(sessions, clock=clock)
-    after_restart.register(ANNOUNCE, announce)
-    await plan(sessions, after_restart, meeting, now=NOW)
+    # The bot restarts and plans again: the daily run, from start-up, and after an edit.
+    steps_after = Steps(sessions, clock)
+    after_restart = steps_after.scheduler
+    await plan(sessions, after_restart, meeting, now=NOW)  # a run that was due before the restart
+    await plan(sessions, after_restart, meeting, now=clock.now)
     async with sessions.begin() as session:
-        await meeting_reminders.replan(session, after_restart, meeting, NOW)
+        await meeting_reminders.replan(session, after_restart, meeting, clock.now)
     assert await after_restart.run_due() == 0
-    assert sent == [hour_before]
     [ran] = await after_restart.jobs(hour_before)
     assert (ran.state, ran.attempts) == (JobState.DONE, 1)
 
-    clock.now = MON_23 - timedelta(minutes=9)
-    assert await after_restart.run_due() == 1
-    assert sent == [hour_before, f"{meeting_reminders.prefix(meeting.id)}announce:{stamp(MON_23)}:10"]
+    await steps_after.live_until(MON_23 + timedelta(hours=2))
+    p = meeting_reminders.prefix(meeting.id)
+    assert [key for key, _ in steps_after.ran] == [f"{p}announce:{stamp(MON_23)}:10", f"{p}event-start:{stamp(MON_23)}",
+                                                   f"{p}event-end:{stamp(MON_23)}"]
+
+
+async def test_after_downtime_the_chain_skips_stale_reminders_and_still_ends_the_event(sessions: Sessions) -> None:
+    meeting = await add(sessions)
+    steps = Steps(sessions)
+    clock, scheduler = steps.clock, steps.scheduler
+    await plan(sessions, scheduler, meeting)
+
+    clock.now = MON_23 + timedelta(minutes=45)  # the bot was down through the reminders and the start
+    await scheduler.run_due()
+    assert steps.ran == []
+    p = meeting_reminders.prefix(meeting.id)
+    [dropped] = await scheduler.jobs(f"{p}announce:{stamp(MON_23)}:60")
+    assert dropped.state == JobState.DROPPED
+    # Straight to what still matters: the stale ten-minute reminder and start were never queued.
+    assert await keys(scheduler, p) == {f"{p}event-end:{stamp(MON_23)}", f"{p}announce:{stamp(THU_26)}:60",
+                                        f"{p}announce:{stamp(MON_30)}:60"}
+    assert {j.key for j in await scheduler.jobs(p)} == await keys(scheduler, p) | {dropped.key}
+    await steps.live_until(MON_23 + timedelta(hours=2))
+    assert steps.ran_keys() == {f"{p}event-end:{stamp(MON_23)}"}
+
+
+async def test_a_reminder_chosen_after_planning_is_sent(sessions: Sessions) -> None:
+    meeting = await add(sessions)
+    steps = Steps(sessions)
+    clock, scheduler = steps.clock, steps.scheduler
+    await plan(sessions, scheduler, meeting)
+    await steps.live_until(MON_23 - timedelta(minutes=50))  # tonight's hour-before announcement went out
+    async with sessions.begin() as session:
+        await meetings.opt_in(session, meeting.id, ALEX, 30)  # later tonight, on the chain already running
+        await meetings.opt_in(session, meeting.id, SAM, 1440)  # before Thursday's first planned step
+        await meeting_reminders.plan(session, scheduler, [meeting], clock.now)
+    await steps.live_until(THU_26 + timedelta(hours=2))
+    p = meeting_reminders.prefix(meeting.id)
+    assert {f"{p}remind:{stamp(MON_23)}:30", f"{p}remind:{stamp(THU_26)}:30",
+            f"{p}remind:{stamp(THU_26)}:1440"} <= steps.ran_keys()
+    assert steps.each_once_on_time()
 
 
 # -- keeping jobs in step with the meeting ------------------------------------------------------------------------
@@ -191,7 +277,8 @@ async def test_a_new_time_moves_every_job(sessions: Sessions) -> None:
     meeting = await add(sessions)
     async with sessions.begin() as session:
         await meetings.opt_in(session, meeting.id, ALEX, 30)
-    scheduler = Scheduler(sessions, clock=Clock(NOW))
+    steps = Steps(sessions)
+    scheduler = steps.scheduler
     await plan(sessions, scheduler, meeting)
     async with sessions.begin() as session:
         moved = await meetings.replace_details(session, GUILD, meeting.id, MODERATOR, dataclasses.replace(
@@ -200,20 +287,41 @@ async def test_a_new_time_moves_every_job(sessions: Sessions) -> None:
 
     new_starts = tuple(s - timedelta(hours=1) for s in STARTS)  # 18:00 New York is 23:00 UTC
     p = meeting_reminders.prefix(meeting.id)
-    assert await keys(scheduler) == channel_and_event_keys(moved, new_starts) | {
-        f"{p}remind:{stamp(s)}:30" for s in new_starts}
+    await steps.live_until(MON_30 + timedelta(hours=2))
+    reminders = {f"{p}remind:{stamp(s)}:30" for s in new_starts}
+    assert steps.ran_keys() == channel_and_event_keys(moved, new_starts) | reminders
+    assert steps.each_once_on_time()
     assert not meeting_reminders.still_happening(moved, MON_23)
     assert meeting_reminders.still_happening(moved, MON_23 - timedelta(hours=1))
 
 
+async def test_a_step_booked_before_a_change_ends_its_chain(sessions: Sessions) -> None:
+    """A step already claimed when the meeting moved: its occurrence is gone, so nothing follows it."""
+    meeting = await add(sessions)
+    now = MON_23 - timedelta(minutes=60)
+    p = meeting_reminders.prefix(meeting.id)
+    hour_before = meeting_reminders.jobs_for(meeting.times, NOW, (60, 10), ())[0]
+    job = DueJob(1, hour_before.key, hour_before.kind, GUILD, hour_before.payload, hour_before.due_at, 1)
+    async with sessions.begin() as session:
+        following = await meeting_reminders.following(session, job, now)
+    assert following is not None and following.key == f"{p}announce:{stamp(MON_23)}:10"
+
+    async with sessions.begin() as session:
+        await meetings.replace_details(session, GUILD, meeting.id, MODERATOR, dataclasses.replace(
+            meetings.draft_of(meeting), recurrence=recurrence.weekly(("TU",), time(18), NY, NOW.date())))
+        assert await meeting_reminders.following(session, job, now) is None
+
+
 async def test_a_cancelled_date_loses_its_jobs_and_the_others_stay(sessions: Sessions) -> None:
     meeting = await add(sessions)
-    scheduler = Scheduler(sessions, clock=Clock(NOW))
+    steps = Steps(sessions)
+    scheduler = steps.scheduler
     await plan(sessions, scheduler, meeting)
     async with sessions.begin() as session:
         skipped = await meetings.skip_occurrence(session, GUILD, meeting.id, MODERATOR, date(2026, 11, 26))
         await meeting_reminders.replan(session, scheduler, skipped, NOW)
-    assert await keys(scheduler) == channel_and_event_keys(meeting, (MON_23, MON_30))
+    await steps.live_until(MON_30 + timedelta(hours=2))
+    assert steps.ran_keys() == channel_and_event_keys(meeting, (MON_23, MON_30))
     assert not meeting_reminders.still_happening(skipped, THU_26)
     assert meeting_reminders.still_happening(skipped, MON_30)
 
@@ -235,47 +343,50 @@ async def test_unplan_drops_only_that_meetings_pending_jobs(sessions: Sessions) 
     later = [await add(sessions, draft(f"Meeting {n}")) for n in range(2, 11)]
     tenth = later[-1]
     assert str(tenth.id).startswith(str(first.id)) and tenth.id != first.id
-    clock = Clock(NOW)
-    scheduler = Scheduler(sessions, clock=clock)
+    steps = Steps(sessions)
+    clock, scheduler = steps.clock, steps.scheduler
     await plan(sessions, scheduler, first, tenth)
 
-    async def announce(job: DueJob) -> None:
-        pass
-
-    scheduler.register(ANNOUNCE, announce)
-    clock.now = MON_23 - timedelta(minutes=30)
+    clock.now = MON_23 - timedelta(minutes=59)
     assert await scheduler.run_due() == 2  # each meeting's hour-before announcement
     async with sessions.begin() as session:
         await meetings.delete_meeting(session, GUILD, first.id, MODERATOR)
-        assert await meeting_reminders.unplan(session, scheduler, first.id) == 11
+        assert await meeting_reminders.unplan(session, scheduler, first.id) == 3  # tonight's next step, and 2 more
     assert await keys(scheduler, meeting_reminders.prefix(first.id)) == set()
-    assert len(await keys(scheduler, meeting_reminders.prefix(tenth.id))) == 11
+    await steps.live_until(MON_30 + timedelta(hours=2))
+    assert steps.ran_keys() == channel_and_event_keys(tenth) | {f"meeting:{first.id}:announce:{stamp(MON_23)}:60"}
     # What already ran stays in the history.
     assert [j.state for j in await scheduler.jobs(meeting_reminders.prefix(first.id))] == [JobState.DONE]
 
 
-async def test_new_server_reminder_times_replan_only_the_announcements(sessions: Sessions) -> None:
+async def test_new_server_reminder_times_replan_its_meetings(sessions: Sessions) -> None:
     meeting = await add(sessions)
     theirs = await add(sessions, draft("Their Meeting"), guild=OTHER_GUILD)
     async with sessions.begin() as session:
         await meetings.opt_in(session, meeting.id, ALEX, 180)
-    scheduler = Scheduler(sessions, clock=Clock(NOW))
+    steps = Steps(sessions)
+    clock, scheduler = steps.clock, steps.scheduler
     await plan(sessions, scheduler, meeting, theirs)
     p = meeting_reminders.prefix(meeting.id)
     reminders = {f"{p}remind:{stamp(s)}:180" for s in STARTS}
 
     async with sessions.begin() as session:
         offsets = await meetings.set_reminder_offsets(session, GUILD, MODERATOR, meetings.parse_offsets("30"))
-        await meeting_reminders.replan_announcements(session, scheduler, GUILD, NOW)
+        await meeting_reminders.replan_many(session, scheduler, await meetings.all_in(session, GUILD), NOW)
     assert offsets == (30,)
-    assert await keys(scheduler, p) == channel_and_event_keys(meeting, offsets=(30,)) | reminders
-    assert await keys(scheduler, meeting_reminders.prefix(theirs.id)) == channel_and_event_keys(theirs)
+    await steps.live_until(MON_23 + timedelta(hours=2))
+    assert {k for k in steps.ran_keys() if k.startswith(p)} == channel_and_event_keys(meeting, STARTS[:1], (30,)) | \
+        reminders & {f"{p}remind:{stamp(MON_23)}:180"}
 
     async with sessions.begin() as session:
         await meetings.set_reminder_offsets(session, GUILD, MODERATOR, meetings.parse_offsets("none"))
-        await meeting_reminders.replan_announcements(session, scheduler, GUILD, NOW)
-    assert await keys(scheduler, p) == channel_and_event_keys(meeting, offsets=()) | reminders
-    assert await keys(scheduler, meeting_reminders.prefix(theirs.id)) == channel_and_event_keys(theirs)
+        await meeting_reminders.replan_many(session, scheduler, await meetings.all_in(session, GUILD), clock.now)
+    await steps.live_until(MON_30 + timedelta(hours=2))
+    assert {k for k in steps.ran_keys() if k.startswith(p)} == channel_and_event_keys(meeting, STARTS[:1], (30,)) | \
+        channel_and_event_keys(meeting, STARTS[1:], ()) | reminders
+    assert {k for k in steps.ran_keys() if k.startswith(meeting_reminders.prefix(theirs.id))} == \
+        channel_and_event_keys(theirs)
+    assert steps.each_once_on_time()
 
 
 async def test_plan_everything_plans_every_server_and_books_tomorrows_run(sessions: Sessions) -> None:
@@ -283,13 +394,12 @@ async def test_plan_everything_plans_every_server_and_books_tomorrows_run(sessio
     theirs = await add(sessions, draft("Their Meeting"), guild=OTHER_GUILD)
     async with sessions.begin() as session:
         await meetings.set_reminder_offsets(session, OTHER_GUILD, MODERATOR, (15,))
-    scheduler = Scheduler(sessions, clock=Clock(NOW))
+    steps = Steps(sessions)
+    scheduler = steps.scheduler
     for _ in range(2):
         async with sessions.begin() as session:
-            assert await meeting_reminders.plan_everything(session, scheduler, NOW) == 12 + 9
+            assert await meeting_reminders.plan_everything(session, scheduler, NOW) == 3 + 3
 
-    assert await keys(scheduler, meeting_reminders.prefix(ours.id)) == channel_and_event_keys(ours)
-    assert await keys(scheduler, meeting_reminders.prefix(theirs.id)) == channel_and_event_keys(theirs, offsets=(15,))
     [daily] = await scheduler.jobs("meetings-plan:")
     assert (daily.key, daily.kind, daily.due_at) == (
         "meetings-plan:2026-11-24", PLAN, datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
@@ -297,3 +407,6 @@ async def test_plan_everything_plans_every_server_and_books_tomorrows_run(sessio
         await meeting_reminders.plan_everything(session, scheduler, datetime(2026, 11, 24, 0, 5, tzinfo=UTC))
     assert [j.key for j in await scheduler.jobs("meetings-plan:")] == [
         "meetings-plan:2026-11-24", "meetings-plan:2026-11-25"]
+    await steps.live_until(MON_30 + timedelta(hours=2))
+    assert steps.ran_keys() == channel_and_event_keys(ours) | channel_and_event_keys(theirs, offsets=(15,))
+    assert steps.each_once_on_time()
