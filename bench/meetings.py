@@ -240,7 +240,7 @@ async def measure(engine: AsyncEngine, label: str, rounds: int) -> None:
     listed, found = await list_calls(sessions)
 
     print(f"\n{label}: {count} meetings in {SERVERS} servers (seeded in {seeded:.1f} s), "
-          f"{occurrences} occurrences in the next 8 days, {inserts[0].jobs} jobs (one per occurrence); "
+          f"{occurrences} occurrences in the next 8 days, {inserts[0].jobs} jobs (one per meeting with a step ahead); "
           f"median of {rounds}")
     print(f"  {'plan_everything':16s} {'total':>8s} {'load':>8s} {'compute':>8s} {'write':>8s} {'commit':>8s}")
     for name, splits in (("insert (fresh)", inserts), ("upsert (again)", upserts)):

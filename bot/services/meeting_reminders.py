@@ -1,17 +1,18 @@
 """The jobs that follow each meeting: channel announcements, members' DMs and the Discord event.
 
 Each occurrence has a timeline of steps: the channel announcements and the members' DMs at their
-offsets before the start, the event going live at the start, the event ending at the end. The
-steps are a chain in the durable queue: one pending job per occurrence, and each step books the
-next before it runs (`Scheduler.register(then=...)`), so a step that is late, dropped or failing
-never loses the rest. Planning ten thousand meetings therefore writes one row per occurrence, not
-one per step.
+offsets before the start, the event going live at the start, the event ending at the end. A
+meeting's steps, across its occurrences and in the order they fall due, are a chain in the
+durable queue: the meeting has one pending job, its next step, and each step books the one after
+it before it runs (`Scheduler.register(then=...)`), so a step that is late, dropped or failing
+never loses the rest. Planning ten thousand meetings therefore writes one row per meeting, not one
+per step of every occurrence.
 
 Keys name the meeting, the step and the occurrence: "meeting:<id>:<step>:<start, UTC>[:<offset>]".
 Planning again (at start-up, daily, after an edit) never duplicates anything: a pending job is
-moved, one that already ran is left alone. A change to a meeting cancels its pending jobs and
-plans afresh from the new schedule; a step already booked for an occurrence that no longer exists
-finds so when it runs, and does nothing.
+moved, one that already ran is left alone, and a chain that meets a step already booked joins it.
+A change to a meeting cancels its pending jobs and plans afresh from the new schedule; a step
+already running for an occurrence that no longer exists finds so, and ends its chain there.
 """
 
 from __future__ import annotations
@@ -110,17 +111,37 @@ def step_job(meeting: MeetingTimes, start: datetime, step: Step) -> NewJob:
 
 def jobs_for(meeting: MeetingTimes, now: datetime, channel_offsets: Iterable[int], member_offsets: Iterable[int],
              horizon: timedelta = HORIZON) -> list[NewJob]:
-    """For each of the meeting's occurrences within `horizon`, its first step still to come."""
-    duration = meeting.duration
-    steps = timeline(duration, channel_offsets, member_offsets)
-    jobs: list[NewJob] = []
+    """The meeting's next step, if one of its occurrences within `horizon` has a step still to come."""
+    steps = timeline(meeting.duration, channel_offsets, member_offsets)
     # From a meeting's length ago: an occurrence in progress still needs its event ended.
-    for start in meeting.occurrences(now - duration, now + horizon):
-        ahead = now - start
-        first = next((step for step in steps if step.delta > ahead), None)
-        if first is not None:
-            jobs.append(step_job(meeting, start, first))
-    return jobs
+    window = (now - meeting.duration, now + horizon)
+    step = _next_step(meeting, steps, (now, len(STEPS), _LAST), now, window)
+    return [] if step is None else [step]
+
+
+# Where a step stands in its meeting's chain: when it is due, then (for steps at the same instant)
+# its kind, then which occurrence it belongs to (a daily meeting's reminder a day ahead can fall
+# at the start of the day's own meeting).
+_Place = tuple[datetime, int, datetime]
+_LAST = datetime.max.replace(tzinfo=UTC)
+
+
+def _next_step(meeting: MeetingTimes, steps: tuple[Step, ...], after: _Place, now: datetime,
+               window: tuple[datetime, datetime]) -> NewJob | None:
+    """The first step after `after` among the occurrences in `window`, passing over hopeless ones."""
+    lead = max(-steps[0].delta, timedelta())  # how long before its start an occurrence's first step is
+    best: tuple[_Place, datetime, Step] | None = None
+    for start in meeting.occurrences(*window):
+        if best is not None and start - lead > best[0][0]:
+            break  # this occurrence and the later ones start their steps after the best found
+        for step in steps:
+            due = start + step.delta
+            place = (due, _RANK[step.kind], start)
+            if place > after and not _hopeless(step, due, now):
+                if best is None or place < best[0]:
+                    best = (place, start, step)
+                break  # an occurrence's steps are in order: the first that fits is its earliest
+    return None if best is None else step_job(meeting, best[1], best[2])
 
 
 def _hopeless(step: Step, due: datetime, now: datetime) -> bool:
@@ -129,7 +150,7 @@ def _hopeless(step: Step, due: datetime, now: datetime) -> bool:
 
 
 async def following(session: AsyncSession, job: DueJob, now: datetime) -> NewJob | None:
-    """The step after `job` in its occurrence's timeline, as things stand now; None after the last.
+    """The meeting's step after `job`, as things stand now; None when none is within the horizon.
 
     Steps that are already too late to be of use are passed over, so after downtime the chain goes
     straight to what still matters (ending a live event) instead of queueing stale reminders.
@@ -137,14 +158,13 @@ async def following(session: AsyncSession, job: DueJob, now: datetime) -> NewJob
     occurrence = OccurrenceJob.from_payload(job.payload)
     meeting = await meetings.find(session, occurrence.meeting_id)
     if meeting is None or not still_happening(meeting, occurrence.start):
-        return None  # deleted, skipped or moved: the new schedule was planned with its own chains
+        return None  # deleted, skipped or moved: the change re-planned the meeting's chain
     channel = await meetings.reminder_offsets(session, meeting.guild_id)
     member = (await meetings.member_offsets(session, [meeting.id])).get(meeting.id, ())
-    done = (job.due_at - occurrence.start, _RANK[job.kind])
-    for step in timeline(meeting.duration, channel, member):
-        if step.order > done and not _hopeless(step, occurrence.start + step.delta, now):
-            return step_job(meeting.times, occurrence.start, step)
-    return None
+    steps = timeline(meeting.duration, channel, member)
+    lead = max(-steps[0].delta, timedelta())
+    window = (job.due_at - meeting.duration, job.due_at + lead + HORIZON)
+    return _next_step(meeting.times, steps, (job.due_at, _RANK[job.kind], occurrence.start), now, window)
 
 
 def register(scheduler: Scheduler, sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler],
@@ -160,7 +180,7 @@ def register(scheduler: Scheduler, sessions: async_sessionmaker[AsyncSession], h
 
 async def plan(session: AsyncSession, scheduler: Scheduler, planned: Iterable[Meeting | MeetingTimes],
                now: datetime, horizon: timedelta = HORIZON) -> int:
-    """Book the first step still to come of each occurrence of `planned` meetings; returns how many."""
+    """Book the next step of each of `planned` meetings (whose chain goes on from there); returns how many."""
     chosen = [m.times if isinstance(m, Meeting) else m for m in planned]
     offsets = await meetings.reminder_offsets_by_guild(session)
     members = await meetings.member_offsets(session, [m.id for m in chosen] if len(chosen) < 500 else None)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Executable, Result, Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import GuildSettings, MeetingReminderOptIn, MeetingRow
@@ -294,8 +294,7 @@ async def all_in(session: AsyncSession, guild_id: int) -> list[Meeting]:
 
 async def every_schedule(session: AsyncSession) -> list[MeetingTimes]:
     """When every meeting of every server happens, for planning reminders ahead; only what that needs."""
-    # Through the connection: ten thousand plain rows need none of the session's object handling.
-    rows = await (await session.connection()).execute(select(*_TIMES_COLUMNS).order_by(MeetingRow.id))
+    rows = await _plain_rows(session, select(*_TIMES_COLUMNS).order_by(MeetingRow.id))
     return [MeetingTimes(row.id, row.guild_id, Recurrence(row.rule, row.local_time, row.zone, row.starts_on, row.until),
                          row.duration_minutes, _skipped(row.skipped_dates)) for row in rows]
 
@@ -333,7 +332,7 @@ async def upcoming(session: AsyncSession, guild_id: int, now: datetime, *, days:
     query = select(*_COLUMNS).where(MeetingRow.guild_id == guild_id)
     if kind is not None:
         query = query.where(MeetingRow.kind == kind.value)
-    meetings = [to_meeting(r) for r in await session.execute(query)]
+    meetings = [to_meeting(r) for r in await _plain_rows(session, query)]
     if type_code is not None:
         meetings = [m for m in meetings if type_code in m.types]
     return occurrences_between(meetings, now, now + timedelta(days=days))
@@ -474,6 +473,12 @@ async def forget_member(session: AsyncSession, user_id: int) -> int:
 _COLUMNS = tuple(getattr(MeetingRow, column.key) for column in MeetingRow.__mapper__.column_attrs)
 _TIMES_COLUMNS = (MeetingRow.id, MeetingRow.guild_id, MeetingRow.rule, MeetingRow.local_time, MeetingRow.zone,
                   MeetingRow.starts_on, MeetingRow.until, MeetingRow.duration_minutes, MeetingRow.skipped_dates)
+
+
+async def _plain_rows(session: AsyncSession, query: Executable) -> Result[Any]:
+    """Rows of columns, read through the session's connection: the busiest reads (planning every
+    meeting, a server's list) need none of the session's object handling, which costs a third more."""
+    return await (await session.connection()).execute(query)
 
 
 def _skipped(stored: list[str] | None) -> frozenset[date]:

@@ -129,11 +129,10 @@ async def test_every_step_of_every_occurrence_runs_once_at_its_time(sessions: Se
     steps = Steps(sessions)
     scheduler = steps.scheduler
 
-    # One job per occurrence: its first step still to come.
-    assert await plan(sessions, scheduler, meeting) == 3
+    # One job per meeting: its next step, which books the one after it when it runs.
+    assert await plan(sessions, scheduler, meeting) == 1
     p = meeting_reminders.prefix(meeting.id)
-    assert await keys(scheduler) == {f"{p}announce:{stamp(MON_23)}:60", f"{p}remind:{stamp(THU_26)}:1440",
-                                     f"{p}remind:{stamp(MON_30)}:1440"}
+    assert await keys(scheduler) == {f"{p}announce:{stamp(MON_23)}:60"}
 
     await steps.live_until(MON_30 + timedelta(hours=2))
     reminders = {f"{p}remind:{stamp(s)}:30" for s in STARTS} | {f"{p}remind:{stamp(s)}:1440" for s in STARTS[1:]}
@@ -143,7 +142,30 @@ async def test_every_step_of_every_occurrence_runs_once_at_its_time(sessions: Se
     assert tonight == [f"{p}announce:{stamp(MON_23)}:60", f"{p}remind:{stamp(MON_23)}:30",
                        f"{p}announce:{stamp(MON_23)}:10", f"{p}event-start:{stamp(MON_23)}",
                        f"{p}event-end:{stamp(MON_23)}"]
-    assert await keys(scheduler) == set()
+    # The chain goes on: next is the day-before DM for Thursday 3 December.
+    assert await keys(scheduler) == {f"{p}remind:{stamp(THU_26 + timedelta(days=7))}:1440"}
+
+
+async def test_a_daily_meeting_with_day_before_reminders_runs_every_step_in_order(sessions: Sessions) -> None:
+    """Tomorrow's day-before DM falls at the very start of today's meeting: the chain takes both."""
+    daily = await add(sessions, draft("Daily Reflections", days=recurrence.WEEKDAY_CODES, at=time(19)))
+    async with sessions.begin() as session:
+        await meetings.opt_in(session, daily.id, ALEX, 1440)
+        await meetings.opt_in(session, daily.id, SAM, 60)
+    steps = Steps(sessions)
+    await plan(sessions, steps.scheduler, daily)
+    until = NOW + timedelta(days=3)
+    await steps.live_until(until)
+
+    p = meeting_reminders.prefix(daily.id)
+    expected = set()
+    for start in daily.occurrences(NOW - timedelta(days=1), until + timedelta(days=2)):
+        expected |= channel_and_event_keys(daily, (start,)) | {f"{p}remind:{stamp(start)}:{m}" for m in (1440, 60)}
+    expected = {key for key in expected if NOW < due_from_key(key) <= until}
+    assert steps.ran_keys() == expected
+    assert steps.each_once_on_time()
+    assert [due_from_key(key) for key, _ in steps.ran] == sorted(due_from_key(key) for key, _ in steps.ran)
+    assert len(await keys(steps.scheduler, p)) == 1  # still one step waiting: the chain goes on
 
 
 def test_a_job_says_which_meeting_occurrence_and_offset_it_is_for() -> None:
@@ -151,7 +173,7 @@ def test_a_job_says_which_meeting_occurrence_and_offset_it_is_for() -> None:
                       recurrence=recurrence.weekly(("MO", "TH"), time(19), NY, NOW.date()), duration_minutes=90,
                       location=Location())
     jobs = {job.key: job for job in meeting_reminders.jobs_for(meeting.times, NOW, (60,), (30,))}
-    assert set(jobs) == {f"meeting:7:announce:{stamp(start)}:60" for start in STARTS}
+    assert set(jobs) == {f"meeting:7:announce:{stamp(MON_23)}:60"}
     announce = jobs[f"meeting:7:announce:{stamp(MON_23)}:60"]
     assert (announce.kind, announce.guild_id, announce.due_at) == (ANNOUNCE, GUILD, MON_23 - timedelta(hours=1))
     assert OccurrenceJob.from_payload(announce.payload) == OccurrenceJob(7, MON_23, 60)
@@ -195,7 +217,7 @@ async def test_planning_twice_books_nothing_twice(sessions: Sessions) -> None:
     await plan(sessions, scheduler, meeting)
     await plan(sessions, scheduler, meeting, now=NOW + timedelta(minutes=1))
     again = await scheduler.jobs()
-    assert len(first) == len(again) == 3
+    assert len(first) == len(again) == 1
     assert sorted((j.key, j.due_at) for j in first) == sorted((j.key, j.due_at) for j in again)
 
     await steps.live_until(MON_23 - timedelta(minutes=30))  # the hour-before steps ran; plan again
@@ -246,8 +268,7 @@ async def test_after_downtime_the_chain_skips_stale_reminders_and_still_ends_the
     [dropped] = await scheduler.jobs(f"{p}announce:{stamp(MON_23)}:60")
     assert dropped.state == JobState.DROPPED
     # Straight to what still matters: the stale ten-minute reminder and start were never queued.
-    assert await keys(scheduler, p) == {f"{p}event-end:{stamp(MON_23)}", f"{p}announce:{stamp(THU_26)}:60",
-                                        f"{p}announce:{stamp(MON_30)}:60"}
+    assert await keys(scheduler, p) == {f"{p}event-end:{stamp(MON_23)}"}
     assert {j.key for j in await scheduler.jobs(p)} == await keys(scheduler, p) | {dropped.key}
     await steps.live_until(MON_23 + timedelta(hours=2))
     assert steps.ran_keys() == {f"{p}event-end:{stamp(MON_23)}"}
@@ -351,7 +372,7 @@ async def test_unplan_drops_only_that_meetings_pending_jobs(sessions: Sessions) 
     assert await scheduler.run_due() == 2  # each meeting's hour-before announcement
     async with sessions.begin() as session:
         await meetings.delete_meeting(session, GUILD, first.id, MODERATOR)
-        assert await meeting_reminders.unplan(session, scheduler, first.id) == 3  # tonight's next step, and 2 more
+        assert await meeting_reminders.unplan(session, scheduler, first.id) == 1  # its next step
     assert await keys(scheduler, meeting_reminders.prefix(first.id)) == set()
     await steps.live_until(MON_30 + timedelta(hours=2))
     assert steps.ran_keys() == channel_and_event_keys(tenth) | {f"meeting:{first.id}:announce:{stamp(MON_23)}:60"}
@@ -398,7 +419,7 @@ async def test_plan_everything_plans_every_server_and_books_tomorrows_run(sessio
     scheduler = steps.scheduler
     for _ in range(2):
         async with sessions.begin() as session:
-            assert await meeting_reminders.plan_everything(session, scheduler, NOW) == 3 + 3
+            assert await meeting_reminders.plan_everything(session, scheduler, NOW) == 1 + 1
 
     [daily] = await scheduler.jobs("meetings-plan:")
     assert (daily.key, daily.kind, daily.due_at) == (
