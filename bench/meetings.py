@@ -10,9 +10,9 @@ varied times, with some ended series, skipped dates, custom channel offsets and 
 reminder opt-ins. Then measures, median over `rounds` (default 3):
 
   plan    `meeting_reminders.plan_everything` end to end in one transaction, committed: load every
-          meeting's schedule, compute the next 8 days of occurrences and each one's timeline of
-          steps (channel reminders, members' DMs, event start and end), and write each
-          occurrence's first step to the queue (each step books the next when it runs). "insert"
+          meeting's schedule, compute the next 8 days of occurrences and their steps (channel
+          reminders, members' DMs, event start and end), and write each meeting's next step to
+          the queue (each step books the one after it when it runs). "insert"
           starts from an empty jobs table; "upsert" plans again over the jobs the last run left,
           as the daily run and every restart do. Split into load / compute / write / commit.
   list    `meetings.upcoming` (the `/meeting list` service call) for the 200-meeting server,

@@ -479,12 +479,14 @@ def _compiled_upsert(dialect: Dialect) -> _Upsert:
         convert = table.c[column].type.bind_processor(dialect)
         return convert if convert is not None else (lambda value: value)
 
+    def first_value(column: str) -> Any:
+        if column in starting_values:
+            return starting_values[column]
+        default = table.c[column].default  # max_attempts: the model's own default
+        return default.arg if isinstance(default, ColumnDefault) and default.is_scalar else None
+
     rest = order[len(_JOB_COLUMNS):]
-    for column in rest:  # columns with a plain default (max_attempts) start at it
-        default = table.c[column].default
-        if column not in starting_values and column != "created_at":
-            starting_values[column] = default.arg if isinstance(default, ColumnDefault) and default.is_scalar else None
-    fixed = {column: converter(column)(value) for column, value in starting_values.items()}
+    fixed = {column: converter(column)(first_value(column)) for column in rest if column != "created_at"}
     dump_instant = converter("created_at")
 
     def starting(now: datetime) -> tuple[Any, ...]:

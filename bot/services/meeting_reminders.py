@@ -113,9 +113,7 @@ def jobs_for(meeting: MeetingTimes, now: datetime, channel_offsets: Iterable[int
              horizon: timedelta = HORIZON) -> list[NewJob]:
     """The meeting's next step, if one of its occurrences within `horizon` has a step still to come."""
     steps = timeline(meeting.duration, channel_offsets, member_offsets)
-    # From a meeting's length ago: an occurrence in progress still needs its event ended.
-    window = (now - meeting.duration, now + horizon)
-    step = _next_step(meeting, steps, (now, len(STEPS), _LAST), now, window)
+    step = _next_step(meeting, steps, (now, len(STEPS), _LAST), now, now + horizon)
     return [] if step is None else [step]
 
 
@@ -126,12 +124,19 @@ _Place = tuple[datetime, int, datetime]
 _LAST = datetime.max.replace(tzinfo=UTC)
 
 
+def _lead(steps: tuple[Step, ...]) -> timedelta:
+    """How long before its start an occurrence's first step is."""
+    return max(-steps[0].delta, timedelta())
+
+
 def _next_step(meeting: MeetingTimes, steps: tuple[Step, ...], after: _Place, now: datetime,
-               window: tuple[datetime, datetime]) -> NewJob | None:
-    """The first step after `after` among the occurrences in `window`, passing over hopeless ones."""
-    lead = max(-steps[0].delta, timedelta())  # how long before its start an occurrence's first step is
+               starting_before: datetime) -> NewJob | None:
+    """The first step after `after` among the occurrences starting before `starting_before`,
+    passing over hopeless ones."""
+    lead = _lead(steps)
     best: tuple[_Place, datetime, Step] | None = None
-    for start in meeting.occurrences(*window):
+    # From a meeting's length before `after`: an occurrence in progress still has its end to come.
+    for start in meeting.occurrences(after[0] - meeting.duration, starting_before):
         if best is not None and start - lead > best[0][0]:
             break  # this occurrence and the later ones start their steps after the best found
         for step in steps:
@@ -162,9 +167,8 @@ async def following(session: AsyncSession, job: DueJob, now: datetime) -> NewJob
     channel = await meetings.reminder_offsets(session, meeting.guild_id)
     member = (await meetings.member_offsets(session, [meeting.id])).get(meeting.id, ())
     steps = timeline(meeting.duration, channel, member)
-    lead = max(-steps[0].delta, timedelta())
-    window = (job.due_at - meeting.duration, job.due_at + lead + HORIZON)
-    return _next_step(meeting.times, steps, (job.due_at, _RANK[job.kind], occurrence.start), now, window)
+    after = (job.due_at, _RANK[job.kind], occurrence.start)
+    return _next_step(meeting.times, steps, after, now, job.due_at + _lead(steps) + HORIZON)
 
 
 def register(scheduler: Scheduler, sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler],

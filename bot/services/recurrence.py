@@ -170,6 +170,11 @@ def _parsed(recurrence: Recurrence, dtstart: datetime) -> rrulebase:
     rule = recurrence.rule
     if recurrence.until is not None and "UNTIL=" not in rule and "COUNT=" not in rule:
         rule += f";UNTIL={recurrence.until:%Y%m%d}T235959"
+    return _started(rule, dtstart)
+
+
+def _started(rule: str, dtstart: datetime) -> rrulebase:
+    """The rule's text begun at `dtstart`, without parsing the text again."""
     template = _template(rule)
     if isinstance(template, rrule):
         # The same as parsing the text again with this start: what the text leaves out (the
@@ -274,9 +279,7 @@ def _dates(rule: str, anchor: date, first: date, last: date) -> tuple[date, ...]
     time of day, so one walk serves every meeting with the same rule, anchor and window: planning
     thousands of meetings needs a few hundred walks, not one each.
     """
-    template = _template(rule)
-    dtstart = datetime.combine(anchor, time())
-    parsed = template.replace(dtstart=dtstart) if isinstance(template, rrule) else rrulestr(rule, dtstart=dtstart)
+    parsed = _started(rule, datetime.combine(anchor, time()))
     window_end = datetime.combine(last, time.max)
     return tuple(start.date() for start in parsed.between(datetime.combine(first, time()), window_end, inc=True))
 
