@@ -8,6 +8,7 @@ from typing import Literal
 import discord
 
 from bot.services.crisis import DANGER_LINE, RegionResources
+from bot.services.text import escape_markdown
 
 TimestampStyle = Literal["t", "T", "d", "D", "f", "F", "R"]
 
@@ -19,6 +20,17 @@ def timestamp(moment: datetime, style: TimestampStyle = "F") -> str:
     if moment.tzinfo is None:
         raise ValueError("refusing to render a naive datetime: its zone is unknown")
     return discord.utils.format_dt(moment, style)
+
+
+def plain(text: str) -> str:
+    """Text someone typed, shown as the characters it is: no formatting, links or mentions."""
+    return escape_markdown(text)
+
+
+def link(label: str, url: str) -> str:
+    """A masked link whose URL can't end it early: ( ) and spaces would close or break it."""
+    safe = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
+    return f"[{plain(label)}]({safe})"
 
 
 def crisis_embed(resources: RegionResources) -> discord.Embed:

@@ -40,6 +40,24 @@ class OwnedView(discord.ui.View):
         await on_component_error(interaction, error, f"{type(self).__name__}.{getattr(item, 'custom_id', '?')}")
 
 
+class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
+    """A button that keeps working after a restart: what it acts on is in its custom id.
+
+    discord.py only logs an error raised by a dynamic item's callback, and the person who pressed
+    it sees "This interaction failed". Subclasses implement `pressed`; its errors reach the one
+    central handler, like every other component's, so the person always gets an answer.
+    """
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        try:
+            await self.pressed(interaction)
+        except Exception as error:  # every error, as the central handler decides what to say
+            await on_component_error(interaction, error, f"{type(self).__name__}.{self.custom_id.split(':')[0]}")
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        raise NotImplementedError
+
+
 class BaseModal(discord.ui.Modal):
     # discord.py's own Modal.on_error has this signature; its stubs disagree with BaseView's.
     async def on_error(self, interaction: discord.Interaction, error: Exception) -> None:  # type: ignore[override]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from datetime import datetime
+from urllib.parse import urlsplit
 
 import discord
 
@@ -29,6 +30,10 @@ TOO_MANY_EVENTS = (
     "It will be added when a slot frees up; the meeting works without it."
 )
 NO_PLACE = "It isn't on the Events tab yet: give it a channel or a link with /meeting edit."
+REFUSED = ("Discord didn't accept it on the Events tab just now ({detail}). The meeting works without it, "
+           "and I'll try again tomorrow.")
+# Discord's limit for an external event's location; a longer link goes in the description instead.
+LOCATION_MAX = 100
 
 
 class EventKeeper:
@@ -61,7 +66,9 @@ class EventKeeper:
         except discord.HTTPException as exc:
             if exc.code == MAX_EVENTS:
                 return None, None, TOO_MANY_EVENTS
-            raise
+            # The meeting stands whatever Discord says of its event; the daily run tries again.
+            log.warning("Discord refused the event of meeting %d: %s %s", meeting.id, exc.status, exc.code)
+            return None, None, REFUSED.format(detail=f"HTTP {exc.status}")
         return event.id, target, None
 
     async def _put(self, guild: discord.Guild, meeting: Meeting, existing: discord.ScheduledEvent | None,
@@ -77,18 +84,21 @@ class EventKeeper:
         if existing is not None and not reusable:
             await self.remove(existing)
             existing = None
-        location = meeting.link() or ""
+        location = _location(meeting)
         if channel is None:
             if existing is not None:
-                return await existing.edit(name=meeting.name, description=description, start_time=start,
-                                           end_time=end, location=location, entity_type=discord.EntityType.external)
+                with contextlib.suppress(discord.NotFound):  # deleted by hand meanwhile: make a new one
+                    return await existing.edit(name=meeting.name, description=description, start_time=start,
+                                               end_time=end, location=location,
+                                               entity_type=discord.EntityType.external)
             return await guild.create_scheduled_event(
                 name=meeting.name, description=description, start_time=start, end_time=end,
                 entity_type=discord.EntityType.external, location=location,
                 privacy_level=discord.PrivacyLevel.guild_only)
         if existing is not None:
-            return await existing.edit(name=meeting.name, description=description, start_time=start,
-                                       end_time=end, channel=channel)
+            with contextlib.suppress(discord.NotFound):
+                return await existing.edit(name=meeting.name, description=description, start_time=start,
+                                           end_time=end, channel=channel)
         return await guild.create_scheduled_event(
             name=meeting.name, description=description, start_time=start, end_time=end,
             channel=channel, privacy_level=discord.PrivacyLevel.guild_only)
@@ -145,9 +155,19 @@ class EventKeeper:
 
 
 def _description(meeting: Meeting) -> str:
-    parts = [meeting.description or ""]
+    # The link first: Discord cuts descriptions at 1,000 characters, and it matters most.
+    parts = [f"Join: {meeting.link()}" if meeting.location.place is Place.LINK and meeting.link() else ""]
     if meeting.types:
         parts.append(f"Format: {describe_types(meeting.types)}")
-    if meeting.location.place is Place.LINK and meeting.link():
-        parts.append(f"Join: {meeting.link()}")
+    parts.append(meeting.description or "")
     return "\n\n".join(p for p in parts if p)[:1000]
+
+
+def _location(meeting: Meeting) -> str:
+    """Where an external event happens, within Discord's 100 characters: the link, or its site
+    when the link is longer (the whole link is in the description)."""
+    link = meeting.link() or ""
+    if len(link) <= LOCATION_MAX:
+        return link
+    host = urlsplit(link).hostname or "online"
+    return f"Online at {host} (link in the description)"[:LOCATION_MAX]

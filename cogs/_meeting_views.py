@@ -10,11 +10,11 @@ from typing import Any
 import discord
 
 from bot.dm import DMS_CLOSED_HINT, send_dm
-from bot.render import CALM_BLUE, timestamp
+from bot.render import CALM_BLUE, link, plain, timestamp
 from bot.services import recurrence
 from bot.services.meeting_data import KIND_LABELS, Meeting, Place, describe_types
 from bot.services.meetings import Upcoming
-from bot.views import OwnedView
+from bot.views import OwnedView, PersistentButton
 
 PAGE_SIZE = 8
 OFFSET_LABELS = {10: "10 minutes before", 30: "30 minutes before", 60: "1 hour before", 180: "3 hours before",
@@ -35,13 +35,14 @@ def where(meeting: Meeting) -> str:
     if location.place in (Place.VOICE, Place.STAGE, Place.TEXT) and location.channel_id:
         return f"<#{location.channel_id}>"
     if location.url:
-        return f"[Join link]({location.url})"
+        return link("Join link", location.url)
     return "Place to be announced"
 
 
 def meeting_embed(meeting: Meeting, now: datetime, *, reminder: int | None = None,
                   for_moderator: bool = False) -> discord.Embed:
-    embed = discord.Embed(title=meeting.name, description=meeting.description or None, colour=CALM_BLUE)
+    embed = discord.Embed(title=plain(meeting.name), description=plain(meeting.description or "") or None,
+                          colour=CALM_BLUE)
     start = meeting.current_or_next(now)
     if start is None:
         embed.add_field(name="Next meeting", value="The series has ended.", inline=False)
@@ -53,7 +54,7 @@ def meeting_embed(meeting: Meeting, now: datetime, *, reminder: int | None = Non
     embed.add_field(name="Repeats", value=f"{recurrence.describe(meeting.recurrence)}, {meeting.duration_minutes} min",
                     inline=False)
     embed.add_field(name="Where", value=where(meeting))
-    kind = KIND_LABELS[meeting.kind] + (f" · {meeting.fellowship}" if meeting.fellowship else "")
+    kind = KIND_LABELS[meeting.kind] + (f" · {plain(meeting.fellowship)}" if meeting.fellowship else "")
     embed.add_field(name="Kind", value=kind)
     if meeting.types:
         embed.add_field(name="Format", value=describe_types(meeting.types), inline=False)
@@ -79,7 +80,7 @@ def list_embed(entries: Sequence[Upcoming], page: int, now: datetime, title: str
         live = " · **now**" if entry.start <= now else ""
         formats = f" · {describe_types(m.types)}" if m.types else ""
         embed.add_field(
-            name=f"{m.name}"[:256],
+            name=plain(m.name)[:256],
             value=f"{timestamp(entry.start, 'F')} ({timestamp(entry.start, 'R')}){live}\n{where(m)}{formats}"[:1024],
             inline=False,
         )
@@ -152,11 +153,12 @@ class ReminderPanel(OwnedView):
         self.stop_reminders.disabled = False
         first = f" The next one is {timestamp(next_start, 'F')}." if next_start else ""
         confirmed = await send_dm(interaction.user, content=(
-            f"I'll remind you here {offset_words(minutes)} each **{self.meeting.name}**.{first} "
+            f"I'll remind you here {offset_words(minutes)} each **{plain(self.meeting.name)}**.{first} "
             "To stop, open /meeting info and press “Stop reminders”."))
         note = "" if confirmed else f"\n\n⚠️ {DMS_CLOSED_HINT}"
         await interaction.response.edit_message(
-            content=f"Done: I'll DM you {offset_words(minutes)} each **{self.meeting.name}**.{first}{note}", view=self)
+            content=f"Done: I'll DM you {offset_words(minutes)} each **{plain(self.meeting.name)}**.{first}{note}",
+            view=self)
 
     @discord.ui.button(label="Stop reminders", style=discord.ButtonStyle.secondary,
                        custom_id="meeting-reminder:stop")
@@ -165,10 +167,10 @@ class ReminderPanel(OwnedView):
         self.current = None
         button.disabled = True
         await interaction.response.edit_message(
-            content=f"Reminders for **{self.meeting.name}** are off.", view=self)
+            content=f"Reminders for **{plain(self.meeting.name)}** are off.", view=self)
 
 
-class RemindMeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"meeting:remind:(?P<id>[0-9]+)"):
+class RemindMeButton(PersistentButton, template=r"meeting:remind:(?P<id>[0-9]{1,18})"):
     """The "Remind me" button under announcements and meeting details; survives restarts."""
 
     opener: Callable[[discord.Interaction, int], Awaitable[None]] | None = None
@@ -183,7 +185,7 @@ class RemindMeButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
                              match: re.Match[str]) -> RemindMeButton:
         return cls(int(match["id"]))
 
-    async def callback(self, interaction: discord.Interaction) -> None:
+    async def pressed(self, interaction: discord.Interaction) -> None:
         if RemindMeButton.opener is not None:
             await RemindMeButton.opener(interaction, self.meeting_id)
 
@@ -207,7 +209,7 @@ class ConfirmDelete(OwnedView):
 
     @discord.ui.button(label="Keep it", style=discord.ButtonStyle.secondary, custom_id="meeting-delete:keep")
     async def keep(self, interaction: discord.Interaction, button: discord.ui.Button[ConfirmDelete]) -> None:
-        await interaction.response.edit_message(content=f"Kept **{self.meeting.name}**. Nothing changed.",
+        await interaction.response.edit_message(content=f"Kept **{plain(self.meeting.name)}**. Nothing changed.",
                                                 view=None, embed=None)
         self.stop()
 
@@ -215,9 +217,9 @@ class ConfirmDelete(OwnedView):
 def announcement(meeting: Meeting, start: datetime, ping_role_id: int | None) -> dict[str, Any]:
     """The channel post before a meeting, with the Remind me button."""
     ping = f"<@&{ping_role_id}> " if ping_role_id else ""
-    join = f"\nJoin: {meeting.link()}" if meeting.location.place is Place.LINK else ""
+    join = f"\nJoin: <{meeting.link()}>" if meeting.location.place is Place.LINK else ""
     return {
-        "content": f"{ping}🗓️ **{meeting.name}** starts {timestamp(start, 'R')} ({timestamp(start, 't')}) "
+        "content": f"{ping}🗓️ **{plain(meeting.name)}** starts {timestamp(start, 'R')} ({timestamp(start, 't')}) "
                    f"in {where(meeting)}.{join}\nEveryone is welcome to join.",
         "view": remind_me_view(meeting.id),
         "allowed_mentions": discord.AllowedMentions(roles=[discord.Object(ping_role_id)] if ping_role_id else False,
@@ -227,7 +229,7 @@ def announcement(meeting: Meeting, start: datetime, ping_role_id: int | None) ->
 
 def reminder_dm(meeting: Meeting, start: datetime, guild_name: str) -> discord.Embed:
     embed = discord.Embed(
-        title=f"Reminder: {meeting.name}",
+        title=f"Reminder: {plain(meeting.name)}",
         description=f"Starts {timestamp(start, 'R')}, at {timestamp(start, 'F')}.\nWhere: {where(meeting)}",
         colour=CALM_BLUE,
     )
@@ -238,7 +240,7 @@ def reminder_dm(meeting: Meeting, start: datetime, guild_name: str) -> discord.E
 def cancelled_dm(meeting: Meeting, start: datetime, next_start: datetime | None, guild_name: str) -> str:
     after = (f" The next one is {timestamp(next_start, 'F')}." if next_start
              else " There are no more meetings in this series.")
-    return f"**{meeting.name}** on {timestamp(start, 'D')} is cancelled ({guild_name}).{after}"
+    return f"**{plain(meeting.name)}** on {timestamp(start, 'D')} is cancelled ({plain(guild_name)}).{after}"
 
 
 def member_count_words(count: int) -> str:

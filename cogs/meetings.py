@@ -20,7 +20,7 @@ from bot.checks import moderator_only
 from bot.client import RecoveryBot
 from bot.db.types import utcnow
 from bot.dm import send_dm
-from bot.render import timestamp
+from bot.render import plain, timestamp
 from bot.scheduler import DueJob
 from bot.services import calendar_feed, guild_config, meeting_guide, meeting_reminders, meetings, recurrence, timezones
 from bot.services.errors import DomainError, InvalidInput
@@ -137,13 +137,15 @@ class Meetings(commands.Cog):
             raise InvalidInput("Which days? Give `days` such as “Mon, Thu”, or a `rule` such as "
                                f"{recurrence.RULE_EXAMPLES}.")
         now = utcnow()
-        async with self.bot.sessions.begin() as session:
+        async with self.bot.sessions() as session:
             default_zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
-            schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts, ends=ends)
+        schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts, ends=ends)
+        # Checking a rule can take milliseconds of walking it: not on the event loop.
+        checked = await asyncio.to_thread(meetings.build_recurrence, schedule, default_zone=default_zone,
+                                          today=_today(now, zone or default_zone))
+        async with self.bot.sessions.begin() as session:
             draft = MeetingDraft(
-                name=name, kind=MeetingKind(kind.value),
-                recurrence=meetings.build_recurrence(schedule, default_zone=default_zone,
-                                                     today=_today(now, zone or default_zone)),
+                name=name, kind=MeetingKind(kind.value), recurrence=checked,
                 duration_minutes=duration, location=location,
                 types=_types(types), description=description, fellowship=fellowship,
                 facilitator_role_id=facilitator.id if facilitator else None, ping_role_id=_ping_id(ping),
@@ -175,14 +177,14 @@ class Meetings(commands.Cog):
     ) -> None:
         guild_id = _guild_id(interaction)
         now = utcnow()
-        async with self.bot.sessions.begin() as session:
+        async with self.bot.sessions() as session:
             current = await meetings.resolve(session, guild_id, meeting)
-            schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts,
-                                    ends=None if clear and clear.value == "ends" else ends)
-            rec = meetings.build_recurrence(schedule, default_zone=current.recurrence.zone,
-                                            today=_today(now, current.recurrence.zone), current=current.recurrence)
-            if clear and clear.value == "ends":
-                rec = recurrence.from_rule(rec.rule, rec.local_time, rec.zone, rec.starts_on, None)
+        clear_end = clear is not None and clear.value == "ends"
+        schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts,
+                                ends=None if clear_end else ends, clear_end=clear_end)
+        rec = await asyncio.to_thread(meetings.build_recurrence, schedule, default_zone=current.recurrence.zone,
+                                      today=_today(now, zone or current.recurrence.zone), current=current.recurrence)
+        async with self.bot.sessions.begin() as session:
             changes: dict[str, Any] = {"recurrence": rec}
             if channel is not None or link is not None:
                 changes["location"] = _location(channel, link)
@@ -223,7 +225,7 @@ class Meetings(commands.Cog):
                 upcoming = current.next_occurrence(now)
                 changed = await meetings.end_series(session, guild_id, current.id, interaction.user.id, now)
             else:
-                day = meetings.parse_date(date, "date")
+                day = meetings.cancellable_date(date, _today(now, current.recurrence.zone))
                 upcoming = meetings.occurrence_on(current, day)
                 if upcoming is not None and upcoming <= now:
                     raise InvalidInput(f"The {day:%A %d %B} meeting has already started, so I can't cancel it.")
@@ -238,7 +240,7 @@ class Meetings(commands.Cog):
         if whole_series:
             what = "The series has ended"
         else:
-            what = f"Cancelled **{shown.name}** on {timestamp(upcoming, 'F') if upcoming else day.isoformat()}"
+            what = f"Cancelled **{plain(shown.name)}** on {timestamp(upcoming, 'F') if upcoming else day.isoformat()}"
         await interaction.followup.send(
             f"{what}. I told {member_count_words(told)} who asked for reminders.",
             embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
@@ -262,11 +264,11 @@ class Meetings(commands.Cog):
                     await self.events.remove(event)
                 except discord.HTTPException:
                     log.info("could not remove the event of deleted meeting %d", gone.id)
-            return f"Deleted **{gone.name}**, its reminders and its event."
+            return f"Deleted **{plain(gone.name)}**, its reminders and its event."
 
         view = ConfirmDelete(interaction.user.id, current, really_delete)
         await interaction.response.send_message(
-            f"Delete **{current.name}**? Its reminders, its event and members' reminder choices go too. "
+            f"Delete **{plain(current.name)}**? Its reminders, its event and members' reminder choices go too. "
             "To skip one date instead, use /meeting cancel.", view=view, ephemeral=True)
         view.origin = interaction
 
@@ -281,7 +283,7 @@ class Meetings(commands.Cog):
         feed = meeting_guide.export_feed(stored, updated=utcnow())
         data = json.dumps(feed.rows, indent=2, ensure_ascii=False).encode()
         lines = [f"Exported {len(feed.rows)} meeting{'s' if len(feed.rows) != 1 else ''} in the Meeting Guide format."]
-        lines += [f"• Left out **{m.name}**: {reason}" for m, reason in feed.left_out[:10]]
+        lines += [f"• Left out **{plain(m.name)}**: {reason}" for m, reason in feed.left_out[:10]]
         await interaction.response.send_message(
             "\n".join(lines)[:2000], file=discord.File(io.BytesIO(data), filename="meetings.json"), ephemeral=True)
 
@@ -321,15 +323,16 @@ class Meetings(commands.Cog):
     async def list_(self, interaction: discord.Interaction, kind: app_commands.Choice[str] | None = None,
                     type: str | None = None) -> None:
         guild_id = _guild_id(interaction)
-        type_code = _types(type)[0] if type else None
+        type_codes = _types(type) if type is not None else ()
+        if type is not None and not type_codes:
+            raise InvalidInput("Give a meeting type to filter by, such as Women or W (suggested as you type).")
         now = utcnow()
         async with self.bot.sessions() as session:
             entries = await meetings.upcoming(session, guild_id, now, kind=MeetingKind(kind.value) if kind else None,
-                                              type_code=type_code)
+                                              types=type_codes)
         title = "Meetings in the next 7 days"
-        if kind or type_code:
-            title += " · " + " · ".join(filter(None, [kind.name if kind else None,
-                                                      type_names().get(type_code or "", None)]))
+        if kind or type_codes:
+            title += " · " + " · ".join([*([kind.name] if kind else []), *(type_names()[c] for c in type_codes)])
         view = ListPager(interaction.user.id, entries, now, title, self.open_info)
         await interaction.response.send_message(embed=view.embed(), view=view, ephemeral=True)
         view.origin = interaction
@@ -352,11 +355,17 @@ class Meetings(commands.Cog):
             raise InvalidInput("There are no meetings here yet, so there is nothing to put in a calendar.")
         guild_name = interaction.guild.name if interaction.guild else "Meetings"
         name = chosen[0].name if meeting else f"{guild_name} meetings"
-        data = calendar_feed.calendar_ics(chosen, calendar_name=name, generated_at=utcnow())
+        data, left_out = await asyncio.to_thread(calendar_feed.calendar_export, chosen, calendar_name=name,
+                                                 generated_at=utcnow())
         filename = f"{chosen[0].slug if meeting else 'meetings'}.ics"
+        note = ""
+        if left_out:
+            names = ", ".join(f"**{plain(m.name)}**" for m in left_out[:5])
+            note = (f"\n\nI left out {names}{' and more' if len(left_out) > 5 else ''}: a calendar can't describe "
+                    "its schedule. A moderator can fix it with /meeting edit and a new `rule` or `days`.")
         await interaction.response.send_message(
             "Open this file, or import it in your calendar app; the times follow daylight saving by themselves. "
-            "Import it again after changes to stay up to date.",
+            f"Import it again after changes to stay up to date.{note}",
             file=discord.File(io.BytesIO(data), filename=filename), ephemeral=True)
 
     # -- autocomplete ---------------------------------------------------------------------------
@@ -436,7 +445,7 @@ class Meetings(commands.Cog):
         """After a saved change: update the event (which can take a moment), then show the result."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         shown = await self.refresh_event(_guild_id(interaction), meeting_id, now)
-        await interaction.followup.send(template.format(name=shown.name),
+        await interaction.followup.send(template.format(name=plain(shown.name)),
                                         embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
 
     async def open_info(self, interaction: discord.Interaction, meeting_id: int) -> None:

@@ -10,16 +10,18 @@ Pure: no Discord, no database. The cog decides what to say, and when there is no
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from dateutil.parser import parse as parse_datetime
-from dateutil.rrule import rrulestr
 from icalendar import Calendar, Event, vRecur
 
 from bot.services.meeting_data import Meeting, describe_types
-from bot.services.recurrence import Recurrence
+from bot.services.recurrence import LATEST_DATE, Recurrence, first_occurrence
+
+log = logging.getLogger(__name__)
 
 PRODID = "-//Recovery Bot//Meetings//EN"
 UID_DOMAIN = "recovery-bot"
@@ -38,6 +40,13 @@ def calendar_ics(meetings: Iterable[Meeting], *, calendar_name: str, generated_a
     `generated_at` (timezone-aware) becomes every event's DTSTAMP. No meetings gives a valid,
     empty calendar.
     """
+    return calendar_export(meetings, calendar_name=calendar_name, generated_at=generated_at)[0]
+
+
+def calendar_export(meetings: Iterable[Meeting], *, calendar_name: str,
+                    generated_at: datetime) -> tuple[bytes, list[Meeting]]:
+    """`calendar_ics`, plus the meetings it had to leave out: ones stored before today's checks
+    whose schedule a calendar can't express (a COUNT past RFC 5545's range, say)."""
     if generated_at.tzinfo is None:
         raise ValueError("generated_at must be timezone-aware")
     stamp = generated_at.astimezone(UTC)
@@ -57,21 +66,30 @@ def calendar_ics(meetings: Iterable[Meeting], *, calendar_name: str, generated_a
         calendar.add("X-WR-TIMEZONE", next(iter(zones)))
 
     first_starts = []
+    left_out: list[Meeting] = []
     for meeting in chosen:
-        start = first_start(meeting.recurrence)
+        try:
+            start = first_start(meeting.recurrence)
+            event = _event(meeting, start, stamp)
+        except (ValueError, OverflowError):
+            # One meeting stored before today's checks must not take everyone's calendar down.
+            log.warning("meeting %d left out of a calendar: its schedule can't be written", meeting.id)
+            left_out.append(meeting)
+            continue
         first_starts.append(start)
-        calendar.add_component(_event(meeting, start, stamp))
+        calendar.add_component(event)
 
-    if chosen:
+    if first_starts:
         # Outlook relies on a VTIMEZONE, not the IANA name, for every TZID used; icalendar builds
-        # them from zoneinfo. They must begin no later than the earliest DTSTART they describe.
+        # them from zoneinfo. They must begin no later than the earliest DTSTART they describe,
+        # and reach a while past today: a subscribed feed is regenerated, so a series ending in
+        # 2150 needs no zone rules written out to 2160.
         earliest = min(start.date() for start in first_starts)
-        latest_year = max([stamp.year, *(s.year for s in first_starts),
-                           *(m.recurrence.until.year for m in chosen if m.recurrence.until)])
+        latest_year = max(stamp.year, *(s.year for s in first_starts))
         calendar.add_missing_timezones(first_date=date(earliest.year, 1, 1),
                                        last_date=date(latest_year + TIMEZONE_YEARS_AHEAD, 1, 1))
     data: bytes = calendar.to_ical()  # icalendar folds lines at 75 octets and ends each with CRLF
-    return data
+    return data, left_out
 
 
 def uid(meeting: Meeting) -> str:
@@ -89,8 +107,8 @@ def first_start(recurrence: Recurrence) -> datetime:
     (BYMONTHDAY, BYMONTH) unchanged, because that occurrence shares all of them with starts_on.
     """
     naive_start = datetime.combine(recurrence.starts_on, recurrence.local_time)
-    # `until` is left out on purpose: validation guarantees an occurrence before it.
-    first = rrulestr(recurrence.rule, dtstart=naive_start).after(naive_start, inc=True)
+    # A bounded search (see recurrence.first_occurrence); validation guarantees one exists.
+    first = first_occurrence(recurrence)
     return (first or naive_start).replace(tzinfo=recurrence.tz)
 
 
@@ -150,7 +168,8 @@ def rrule(recurrence: Recurrence) -> vRecur:
     if "UNTIL" in keys:
         index = keys.index("UNTIL")
         parts[index] = f"UNTIL={_utc_until(parse_datetime(parts[index].partition('=')[2]), tz)}"
-    elif recurrence.until is not None and "COUNT" not in keys:
+    elif recurrence.until is not None and recurrence.until <= LATEST_DATE and "COUNT" not in keys:
+        # (An end stored before dates were checked, as late as 9999, means no end in practice.)
         parts.append(f"UNTIL={_utc_until(datetime.combine(recurrence.until, _END_OF_DAY), tz)}")
     recur: vRecur = vRecur.from_ical(";".join(parts))
     return recur

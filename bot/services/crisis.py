@@ -13,6 +13,7 @@ from functools import cache
 from importlib import resources
 
 from bot.services.errors import InvalidInput
+from bot.services.text import excerpt
 
 FALLBACK_REGION = "INTL"
 DANGER_LINE = "If you are in immediate danger, call your local emergency number now."
@@ -62,7 +63,7 @@ def validate_region(code: str) -> str:
     normalised = {"UK": "GB"}.get(normalised, normalised)
     if normalised not in _regions():
         known = ", ".join(f"{c} ({n})" for c, n in region_choices())
-        raise InvalidInput(f"I don't have crisis lines for “{code[:16]}”. Choose one of: {known}.")
+        raise InvalidInput(f"I don't have crisis lines for “{excerpt(code, 16)}”. Choose one of: {known}.")
     return normalised
 
 

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from urllib.parse import urlsplit
 
-from bot.services import recurrence
+from bot.services import recurrence, text
 from bot.services.errors import InvalidInput
 from bot.services.recurrence import Recurrence
 
@@ -81,7 +81,7 @@ def validate_types(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
         code = by_code.get(key) or by_name.get(key)
         if code is None:
             raise InvalidInput(
-                f"I don't know the meeting type “{value.strip()[:20]}”. Use Meeting Guide codes or names, "
+                f"I don't know the meeting type “{text.excerpt(value, 20)}”. Use Meeting Guide codes or names, "
                 "for example “O, D” or “Open, Discussion, Women”."
             )
         codes.add(code)
@@ -95,24 +95,23 @@ def describe_types(codes: tuple[str, ...]) -> str:
     return ", ".join(names.get(code, code) for code in codes)
 
 
-def clean_text(value: str | None, label: str, limit: int, *, required: bool = False) -> str | None:
-    """Trimmed text within its limit; None for empty optional text."""
-    cleaned = (value or "").strip()
-    if not cleaned:
-        if required:
-            raise InvalidInput(f"The {label} can't be empty.")
-        return None
-    if len(cleaned) > limit:
-        raise InvalidInput(f"The {label} is {len(cleaned)} characters long; keep it to {limit}.")
-    return cleaned
+def clean_text(value: str | None, label: str, limit: int, *, required: bool = False,
+               one_line: bool = True) -> str | None:
+    """Text cleaned of what nobody can see, within its limit; None for empty optional text."""
+    return text.checked(value, label, limit, required=required, one_line=one_line)
 
 
 def validate_url(value: str) -> str:
     cleaned = value.strip()
-    parts = urlsplit(cleaned)
-    if parts.scheme not in ("https", "http") or not parts.netloc or len(cleaned) > URL_MAX or " " in cleaned:
+    try:
+        parts = urlsplit(cleaned)
+        usable = parts.scheme in ("https", "http") and bool(parts.hostname)
+    except ValueError:  # an unbalanced [ in the host, for one
+        usable = False
+    if not usable or len(cleaned) > URL_MAX or re.search(r"[\s<>\"\\\x00-\x1f\x7f]", cleaned):
         raise InvalidInput(
-            f"“{cleaned[:60]}” isn't a web link I can use. Give the full link, such as https://zoom.us/j/123456789."
+            f"“{text.excerpt(cleaned, 60)}” isn't a web link I can use. Give the full link, such as "
+            "https://zoom.us/j/123456789."
         )
     return cleaned
 
@@ -137,7 +136,7 @@ def validate_slug(value: str) -> str:
     cleaned = value.strip().lower()
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", cleaned) or len(cleaned) > SLUG_MAX:
         raise InvalidInput(
-            f"“{value.strip()[:40]}” can't be a meeting's short name: use letters, digits and dashes, "
+            f"“{text.excerpt(value, 40)}” can't be a meeting's short name: use letters, digits and dashes, "
             "such as monday-big-book."
         )
     return cleaned

@@ -333,7 +333,7 @@ def _draft(row: dict[str, Any], default_zone: str, today: date, first_row_of: di
     types, notes = _types(row.get("types"))
     description = clean_text(
         "\n\n".join(part.strip() for part in (_text(row, "notes"), _text(row, "conference_url_notes")) if part),
-        "description", DESCRIPTION_MAX)
+        "description", DESCRIPTION_MAX, one_line=False)
     draft = MeetingDraft(
         name=name,
         recurrence=schedule,

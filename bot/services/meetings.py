@@ -36,6 +36,7 @@ from bot.services.meeting_data import (
     validate_slug,
 )
 from bot.services.recurrence import Recurrence
+from bot.services.text import excerpt
 
 MAX_MEETINGS_PER_SERVER = 500
 DEFAULT_REMINDER_OFFSETS = (60, 10)
@@ -57,21 +58,36 @@ class ScheduleText:
     rule: str | None = None
     starts: str | None = None
     ends: str | None = None
+    clear_end: bool = False  # the series should have no end date any more
+
+    @property
+    def empty(self) -> bool:
+        return not (self.days or self.time or self.zone or self.rule or self.starts or self.ends or self.clear_end)
+
+
+# How far ahead a typed start date may be: further is almost surely a typo for this year's date.
+STARTS_WITHIN = timedelta(days=2 * 366)
 
 
 def parse_date(text: str, label: str) -> date:
     cleaned = text.strip()
     try:
-        return date.fromisoformat(cleaned)
+        return recurrence.check_date(date.fromisoformat(cleaned), label)
     except ValueError:
         raise InvalidInput(
-            f"I can't read “{cleaned[:20]}” as the {label}. Write it as year-month-day, such as 2026-12-01."
+            f"I can't read “{excerpt(cleaned, 20)}” as the {label}. Write it as year-month-day, such as 2026-12-01."
         ) from None
 
 
 def build_recurrence(schedule: ScheduleText, *, default_zone: str, today: date,
                      current: Recurrence | None = None) -> Recurrence:
-    """Validate a typed schedule into a Recurrence, refusing anything unclear with an example."""
+    """Validate a typed schedule into a Recurrence, refusing anything unclear with an example.
+
+    Checking a rule can walk a few decades of it (milliseconds), so callers on the event loop run
+    this in a thread.
+    """
+    if current is not None and schedule.empty:
+        return current  # nothing about the schedule changes: keep it as stored
     if schedule.days and schedule.rule:
         raise InvalidInput("Give either weekdays or a rule, not both: weekdays for simple weekly meetings, "
                            f"a rule for the rest, such as {recurrence.RULE_EXAMPLES}.")
@@ -84,12 +100,20 @@ def build_recurrence(schedule: ScheduleText, *, default_zone: str, today: date,
     zone = timezones.validate(schedule.zone) if schedule.zone else (current.zone if current else default_zone)
     if schedule.starts:
         starts_on = parse_date(schedule.starts, "start date")
+        if starts_on > today + STARTS_WITHIN:
+            raise InvalidInput(f"The start date {starts_on.isoformat()} is more than two years away. Pick a date "
+                               "sooner, or leave it empty to start today.")
     else:
         starts_on = current.starts_on if current else today
-    until = parse_date(schedule.ends, "end date") if schedule.ends else (current.until if current else None)
-    if until is not None and until < today and (current is None or until != current.until):
-        raise InvalidInput(f"The end date {until.isoformat()} has already passed. Pick a later date, or leave it "
-                           "empty for no end.")
+    if schedule.clear_end:
+        until = None
+    elif schedule.ends:
+        until = parse_date(schedule.ends, "end date")
+        if until < today:
+            raise InvalidInput(f"The end date {until.isoformat()} has already passed. Pick a later date, or leave it "
+                               "empty for no end.")
+    else:
+        until = current.until if current else None
     if schedule.rule:
         return recurrence.from_rule(schedule.rule, local_time, zone, starts_on, until)
     if schedule.days:
@@ -108,7 +132,7 @@ def check_details(draft: MeetingDraft) -> MeetingDraft:
     return dataclasses.replace(
         draft,
         name=clean_text(draft.name, "name", NAME_MAX, required=True) or "",
-        description=clean_text(draft.description, "description", DESCRIPTION_MAX),
+        description=clean_text(draft.description, "description", DESCRIPTION_MAX, one_line=False),
         fellowship=clean_text(draft.fellowship, "fellowship", FELLOWSHIP_MAX),
         duration_minutes=validate_duration(draft.duration_minutes),
         slug=validate_slug(draft.slug) if draft.slug else None,
@@ -265,24 +289,35 @@ async def find(session: AsyncSession, meeting_id: int) -> Meeting | None:
     return to_meeting(row) if row else None
 
 
+def meeting_id(text: str) -> int | None:
+    """The meeting id an autocomplete choice carries, or None for anything else typed.
+
+    Only ASCII digits that fit a database id: `str.isdigit` also takes "²", and twenty nines
+    overflow every database's integer.
+    """
+    return int(text) if re.fullmatch(r"[0-9]{1,18}", text) else None
+
+
 async def resolve(session: AsyncSession, guild_id: int, reference: str) -> Meeting:
     """A meeting from what was typed or picked: its id (from autocomplete), short name or name."""
     text = reference.strip()
     row = None
-    if text.isdigit():
-        row = await session.scalar(select(MeetingRow).where(MeetingRow.guild_id == guild_id,
-                                                            MeetingRow.id == int(text)))
-    if row is None:
+    picked = meeting_id(text)
+    if picked is not None:
+        row = await session.scalar(select(MeetingRow).where(MeetingRow.guild_id == guild_id, MeetingRow.id == picked))
+    if row is None and len(text) <= SLUG_MAX:
         row = await _by_slug(session, guild_id, text.lower())
-    if row is None:
+    if row is None and len(text) <= NAME_MAX:
         # Compared in Python: SQLite's lower() folds only ASCII, and names are often not.
         wanted = text.casefold()
-        matches = [r for r in await session.scalars(select(MeetingRow).where(MeetingRow.guild_id == guild_id))
-                   if r.name.casefold() == wanted]
-        row = matches[0] if len(matches) == 1 else None
+        names = await _plain_rows(session, select(MeetingRow.id, MeetingRow.name)
+                                  .where(MeetingRow.guild_id == guild_id))
+        matches = [row.id for row in names if row.name.casefold() == wanted]
+        if len(matches) == 1:
+            row = await session.get(MeetingRow, matches[0])
     if row is None:
-        raise NotFound(f"I can't find a meeting called “{text[:60]}” here. Start typing its name and pick it "
-                       "from the suggestions, or see /meeting list.")
+        raise NotFound(f"I can't find a meeting called “{excerpt(text, 60)}” here. Start typing its name and "
+                       "pick it from the suggestions, or see /meeting list.")
     return to_meeting(row)
 
 
@@ -310,10 +345,15 @@ async def without_event(session: AsyncSession, guild_id: int | None = None) -> l
 async def search(session: AsyncSession, guild_id: int, text: str, limit: int = 25) -> list[Meeting]:
     """Meetings whose name or short name contains `text`, for autocomplete."""
     needle = text.strip().casefold()
-    # Filtered in Python: SQLite's LIKE folds only ASCII, and a server has at most 500 meetings.
-    rows = await session.scalars(select(MeetingRow).where(MeetingRow.guild_id == guild_id)
-                                 .order_by(MeetingRow.name, MeetingRow.id))
-    return [to_meeting(r) for r in rows if needle in r.name.casefold() or needle in r.slug][:limit]
+    # Filtered in Python (SQLite's LIKE folds only ASCII), over names alone: only the few shown
+    # are read whole, so a server with thousands of meetings still answers each keystroke quickly.
+    names = await _plain_rows(session, select(MeetingRow.id, MeetingRow.name, MeetingRow.slug)
+                              .where(MeetingRow.guild_id == guild_id).order_by(MeetingRow.name, MeetingRow.id))
+    chosen = [row.id for row in names if needle in row.name.casefold() or needle in row.slug][:limit]
+    if not chosen:
+        return []
+    rows = {row.id: row for row in await _plain_rows(session, select(*_COLUMNS).where(MeetingRow.id.in_(chosen)))}
+    return [to_meeting(rows[found]) for found in chosen if found in rows]
 
 
 @dataclass(frozen=True, slots=True)
@@ -327,14 +367,15 @@ class Upcoming:
 
 
 async def upcoming(session: AsyncSession, guild_id: int, now: datetime, *, days: int = LIST_DAYS,
-                   kind: MeetingKind | None = None, type_code: str | None = None) -> list[Upcoming]:
+                   kind: MeetingKind | None = None, types: Iterable[str] = ()) -> list[Upcoming]:
     """Every occurrence from now (including those in progress) for `days` days, soonest first."""
     query = select(*_COLUMNS).where(MeetingRow.guild_id == guild_id)
     if kind is not None:
         query = query.where(MeetingRow.kind == kind.value)
     meetings = [to_meeting(r) for r in await _plain_rows(session, query)]
-    if type_code is not None:
-        meetings = [m for m in meetings if type_code in m.types]
+    wanted = set(types)
+    if wanted:
+        meetings = [m for m in meetings if wanted <= set(m.types)]
     return occurrences_between(meetings, now, now + timedelta(days=days))
 
 
@@ -345,6 +386,17 @@ def occurrences_between(meetings: Iterable[Meeting], now: datetime, before: date
         for start in meeting.occurrences(now - meeting.duration + timedelta(microseconds=1), before)
     ]
     return sorted(found, key=lambda u: (u.start, u.meeting.name))
+
+
+def cancellable_date(text: str, today: date) -> date:
+    """A typed date of one meeting to cancel: from today to two years ahead."""
+    day = parse_date(text, "date")
+    if day < today:
+        raise InvalidInput(f"{day:%d %B %Y} has already passed. Pick one of the dates suggested as you type.")
+    if day > today + STARTS_WITHIN:
+        raise InvalidInput(f"{day:%d %B %Y} is more than two years away. Pick one of the dates suggested as you type, "
+                           "or end the whole series.")
+    return day
 
 
 def occurrence_on(meeting: Meeting, on: date) -> datetime | None:

@@ -6,6 +6,7 @@ import zoneinfo
 from functools import cache
 
 from bot.services.errors import InvalidInput
+from bot.services.text import excerpt
 
 EXAMPLES = "America/New_York, Europe/London, Australia/Sydney or UTC"
 # Deprecated aliases (US/Eastern, Etc/GMT+5, ...) still validate but are not suggested: their
@@ -35,7 +36,7 @@ def validate(name: str) -> str:
     suggestions = search(name, limit=3)
     hint = f" Did you mean {', '.join(suggestions)}?" if suggestions else ""
     raise InvalidInput(
-        f"I don't know the time zone “{name.strip()[:64]}”.{hint} Use a name from the IANA list, "
+        f"I don't know the time zone “{excerpt(name, 64)}”.{hint} Use a name from the IANA list, "
         f"such as {EXAMPLES}; start typing a city and pick from the suggestions."
     )
 

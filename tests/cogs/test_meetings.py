@@ -10,7 +10,7 @@ import asyncio
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -99,15 +99,29 @@ async def test_the_moderator_role_from_setup_is_enough(bot: RecoveryBot, communi
     assert "Added **Step Study**" in reply_text(result)
 
 
+def next_spring_forward() -> date:
+    """The next Sunday New York's clocks skip 02:00-03:00 (the second Sunday of March)."""
+    today = date.today()
+    for year in (today.year, today.year + 1):
+        march = date(year, 3, 8)
+        sunday = march + timedelta(days=(6 - march.weekday()) % 7)
+        if sunday > today:
+            return sunday
+    raise AssertionError("unreachable")
+
+
 async def test_bad_schedules_are_refused_kindly_and_nothing_is_stored(bot: RecoveryBot, community: Community) -> None:
+    starts = date.today() + timedelta(days=150)
+    gap_day = next_spring_forward()
     cases: dict[str, tuple[dict[str, Any], str]] = {
         "zone": ({"zone": "Mars/Olympus"}, "I don't know the time zone “Mars/Olympus”"),
         "time": ({"time": "25:00"}, "I can't read “25:00” as a time"),
-        "rule": ({"days": None, "rule": "FREQ=SOMETIMES"}, "That rule doesn't work"),
-        "ends": ({"starts": "2030-05-01", "ends": "2030-04-01"}, "before it starts"),
-        "gap": ({"days": "Sun", "time": "02:30", "zone": "America/New_York", "starts": "2027-03-14",
-                 "ends": "2027-03-20"},
-                "02:30 doesn't exist in America/New_York on Sunday 14 March 2027"),
+        "rule": ({"days": None, "rule": "FREQ=SOMETIMES"}, "A rule needs FREQ=DAILY, WEEKLY, MONTHLY or YEARLY"),
+        "ends": ({"starts": starts.isoformat(), "ends": (starts - timedelta(days=30)).isoformat()},
+                 "before it starts"),
+        "gap": ({"days": "Sun", "time": "02:30", "zone": "America/New_York", "starts": gap_day.isoformat(),
+                 "ends": (gap_day + timedelta(days=6)).isoformat()},
+                f"02:30 doesn't exist in America/New_York on {gap_day:%A %d %B %Y}"),
         "both": ({"link": "https://zoom.us/j/1"}, "Give a channel or a link, not both"),
         "link": ({"channel": None, "link": "zoom meeting"}, "isn't a web link I can use"),
     }

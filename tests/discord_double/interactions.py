@@ -249,8 +249,9 @@ def convert_option(
             raise bad("expects a str")
         if "min_length" in schema and len(value) < schema["min_length"]:
             raise bad(f"must be at least {schema['min_length']} characters")
-        if "max_length" in schema and len(value) > schema["max_length"]:
-            raise bad(f"must be at most {schema['max_length']} characters")
+        # Discord caps every string option at 6,000 characters, max_length or not.
+        if len(value) > schema.get("max_length", 6000):
+            raise bad(f"must be at most {schema.get('max_length', 6000)} characters")
     elif otype == 4:
         if isinstance(value, bool) or not isinstance(value, int):
             raise bad("expects an int")

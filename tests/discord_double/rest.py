@@ -1546,6 +1546,7 @@ class RestApi:
         if entity_type == 3:
             if not (body.get("entity_metadata") or {}).get("location"):
                 errors["entity_metadata.location"] = ("BASE_TYPE_REQUIRED", "This field is required")
+            errors.update(_event_location_errors(body))
             if not end_raw:
                 errors["scheduled_end_time"] = ("BASE_TYPE_REQUIRED", "This field is required")
         if start_raw and end_raw and parse_iso(end_raw) <= parse_iso(start_raw):
@@ -1605,6 +1606,13 @@ class RestApi:
                     }
                 )
             ev.status = new
+        errors = _event_location_errors(body)
+        if "name" in body and not 1 <= len(str(body["name"] or "")) <= 100:
+            errors["name"] = ("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")
+        if len(body.get("description") or "") > 1000:
+            errors["description"] = ("BASE_TYPE_MAX_LENGTH", "Must be 1000 or fewer in length.")
+        if errors:
+            raise ApiError.form(errors)
         for key in (
             "name",
             "description",
@@ -1656,3 +1664,11 @@ class RestApi:
                 entry["member"] = payloads.member(guild.members[uid], with_user=False)
             out.append(entry)
         return out
+
+
+def _event_location_errors(body: dict[str, Any]) -> dict[str, tuple[str, str]]:
+    """Discord refuses an external event's location over 100 characters."""
+    location = (body.get("entity_metadata") or {}).get("location") or ""
+    if len(location) > 100:
+        return {"entity_metadata.location": ("BASE_TYPE_MAX_LENGTH", "Must be 100 or fewer in length.")}
+    return {}

@@ -166,6 +166,22 @@ async def test_event_permissions_and_limit(double: DiscordDouble, bot: TinyBot) 
     assert info.value.code == 30038
 
 
+async def test_event_location_over_100_characters_is_refused(double: DiscordDouble, world: dict[str, Any],
+                                                              bot: TinyBot) -> None:
+    guild = bot.get_guild(world["guild"].id)
+    start = discord.utils.utcnow() + dt.timedelta(days=1)
+    kwargs: dict[str, Any] = dict(name="x", start_time=start, end_time=start + dt.timedelta(hours=1),
+                                  entity_type=discord.EntityType.external,
+                                  privacy_level=discord.PrivacyLevel.guild_only)
+    with pytest.raises(discord.HTTPException) as info:
+        await guild.create_scheduled_event(location="https://teams.example/" + "x" * 100, **kwargs)
+    assert info.value.status == 400 and "location" in str(info.value)
+    event = await guild.create_scheduled_event(location="y" * 100, **kwargs)
+    with pytest.raises(discord.HTTPException):
+        await event.edit(location="z" * 101)
+    assert double.scheduled_events(world["guild"])[0].entity_metadata == {"location": "y" * 100}
+
+
 async def test_allowed_mentions_and_pings(double: DiscordDouble, world: dict[str, Any], bot: TinyBot) -> None:
     channel = bot.get_channel(world["general"].id)
     alex, sam, role = world["alex"], world["sam"], world["mod_role"]

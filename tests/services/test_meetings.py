@@ -135,7 +135,7 @@ async def test_a_short_name_already_taken_is_refused_kindly(sessions: Sessions) 
     [
         ({"name": "x" * 101}, "The name is 101 characters long; keep it to 100."),
         ({"name": "   "}, "The name can't be empty."),
-        ({"description": "y" * 1001}, "The description is 1001 characters long; keep it to 1000."),
+        ({"description": "y" * 1001}, "The description is 1,001 characters long; keep it to 1,000."),
         ({"fellowship": "z" * 41}, "keep it to 40"),
         ({"duration_minutes": 4}, "between 5 and 480 minutes; 4 won't work"),
         ({"duration_minutes": 481}, "between 5 and 480 minutes; 481 won't work"),
@@ -312,8 +312,8 @@ async def test_upcoming_lists_the_next_week_soonest_first(sessions: Sessions) ->
     async with sessions() as session:
         week = await meetings.upcoming(session, GUILD, NOW)
         smart_only = await meetings.upcoming(session, GUILD, NOW, kind=MeetingKind.SMART)
-        closed_only = await meetings.upcoming(session, GUILD, NOW, type_code="C")
-        open_only = await meetings.upcoming(session, GUILD, NOW, type_code="O")
+        closed_only = await meetings.upcoming(session, GUILD, NOW, types=["C"])
+        open_only = await meetings.upcoming(session, GUILD, NOW, types=["O"])
 
     assert [u.start for u in week] == sorted(u.start for u in week)
     assert week[0].meeting.id == noon.id and week[0].start == utc(2026, 11, 23, 11, 30)  # in progress
@@ -588,7 +588,7 @@ async def test_a_refused_update_leaves_the_meeting_as_it_was(sessions: Sessions)
     async with sessions.begin() as session:
         result = await meetings.import_drafts(session, GUILD, MODERATOR, [bad, good])
     assert (result.updated, [m.name for m in result.created]) == ([], ["Saturday Sunrise"])
-    assert result.refused == [("Sunday Serenity", "The description is 1001 characters long; keep it to 1000.")]
+    assert result.refused == [("Sunday Serenity", "The description is 1,001 characters long; keep it to 1,000.")]
     async with sessions() as session:
         assert await meetings.get(session, GUILD, existing.id) == existing
         assert [m.name for m in await meetings.all_in(session, GUILD)] == ["Saturday Sunrise", "Sunday Serenity"]

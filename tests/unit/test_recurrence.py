@@ -61,7 +61,7 @@ def test_a_repeated_hour_means_the_first_of_the_two() -> None:
         (lambda: recurrence.weekly(["SU"], time(2, 30), NY, date(2026, 1, 1)), "doesn't exist in America/New_York"),
         (lambda: recurrence.weekly(["MO"], time(19), "Mars/Olympus", date(2026, 1, 1)), "time zone"),
         (lambda: recurrence.weekly(["MO"], time(19), NY, date(2026, 5, 1), until=date(2026, 4, 1)), "before it starts"),
-        (lambda: recurrence.from_rule("FREQ=WEEKLY;BYDAY=XX", time(19), NY, date(2026, 1, 1)), "every other Tuesday"),
+        (lambda: recurrence.from_rule("FREQ=WEEKLY;BYDAY=XX", time(19), NY, date(2026, 1, 1)), "two-letter weekdays"),
         (lambda: recurrence.from_rule("FREQ=HOURLY", time(19), NY, date(2026, 1, 1)), "daily at most"),
         (lambda: recurrence.from_rule("FREQ=WEEKLY;BYHOUR=7", time(19), NY, date(2026, 1, 1)), "separate options"),
         (lambda: recurrence.from_rule("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", time(19), NY, date(2026, 1, 1)),
