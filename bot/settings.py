@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     shard_ids: Annotated[tuple[int, ...] | None, NoDecode] = None
     discord_api_base_url: str | None = None
     discord_gateway_url: str | None = None
+    # Meeting feeds are downloaded from URLs moderators give; private and local addresses are refused
+    # so such a URL can't probe the bot's own network. Tests (and a feed on your own LAN) turn this on.
+    feed_allow_private_hosts: bool = False
 
     @field_validator("discord_token")
     @classmethod
@@ -79,6 +82,11 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_unset(cls, value: Any) -> Any:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("feed_allow_private_hosts", mode="before")
+    @classmethod
+    def _blank_is_false(cls, value: Any) -> Any:
+        return False if isinstance(value, str) and not value.strip() else value
 
     @field_validator("shard_ids", mode="before")
     @classmethod

@@ -156,7 +156,11 @@ class EventKeeper:
 
 def _description(meeting: Meeting) -> str:
     # The link first: Discord cuts descriptions at 1,000 characters, and it matters most.
-    parts = [f"Join: {meeting.link()}" if meeting.location.place is Place.LINK and meeting.link() else ""]
+    where = meeting.location
+    online = where.place is Place.LINK
+    parts = [f"Join: {meeting.link()}" if online and meeting.link() else "",
+             f"Dial: {where.phone}" if online and where.phone else "",
+             f"In person: {where.in_person}" if where.in_person else ""]
     if meeting.types:
         parts.append(f"Format: {describe_types(meeting.types)}")
     parts.append(meeting.description or "")
@@ -167,6 +171,8 @@ def _location(meeting: Meeting) -> str:
     """Where an external event happens, within Discord's 100 characters: the link, or its site
     when the link is longer (the whole link is in the description)."""
     link = meeting.link() or ""
+    if not link and meeting.location.phone:
+        return f"By phone: {meeting.location.phone}"[:LOCATION_MAX]
     if len(link) <= LOCATION_MAX:
         return link
     host = urlsplit(link).hostname or "online"

@@ -31,12 +31,26 @@ def local_words(meeting: Meeting, start: datetime) -> str:
 
 
 def where(meeting: Meeting) -> str:
+    """'<#channel>', '[Join link](…) · 📞 +1646…', plus ' · in person at …' for a hybrid meeting."""
     location = meeting.location
+    parts = []
     if location.place in (Place.VOICE, Place.STAGE, Place.TEXT) and location.channel_id:
-        return f"<#{location.channel_id}>"
+        parts.append(f"<#{location.channel_id}>")
     if location.url:
-        return link("Join link", location.url)
-    return "Place to be announced"
+        parts.append(link("Join link", location.url))
+    if location.phone:
+        parts.append(f"📞 {plain(location.phone)}")
+    if location.in_person:
+        parts.append(f"in person at {plain(location.in_person)}")
+    return " · ".join(parts) or "Place to be announced"
+
+
+def joining_notes(meeting: Meeting) -> str | None:
+    """What people need to get in (a passcode, a meeting id to dial), when the feed said."""
+    location = meeting.location
+    notes = [f"Link: {plain(location.url_notes)}" if location.url_notes else "",
+             f"Phone: {plain(location.phone_notes)}" if location.phone_notes else ""]
+    return "\n".join(note for note in notes if note) or None
 
 
 def meeting_embed(meeting: Meeting, now: datetime, *, reminder: int | None = None,
@@ -53,7 +67,9 @@ def meeting_embed(meeting: Meeting, now: datetime, *, reminder: int | None = Non
         embed.add_field(name="Next meeting", value=f"{timestamp(start, 'F')} ({timestamp(start, 'R')})", inline=False)
     embed.add_field(name="Repeats", value=f"{recurrence.describe(meeting.recurrence)}, {meeting.duration_minutes} min",
                     inline=False)
-    embed.add_field(name="Where", value=where(meeting))
+    embed.add_field(name="Where", value=where(meeting)[:1024])
+    if (notes := joining_notes(meeting)) is not None:
+        embed.add_field(name="To get in", value=notes[:1024], inline=False)
     kind = KIND_LABELS[meeting.kind] + (f" · {plain(meeting.fellowship)}" if meeting.fellowship else "")
     embed.add_field(name="Kind", value=kind)
     if meeting.types:
@@ -217,7 +233,10 @@ class ConfirmDelete(OwnedView):
 def announcement(meeting: Meeting, start: datetime, ping_role_id: int | None) -> dict[str, Any]:
     """The channel post before a meeting, with the Remind me button."""
     ping = f"<@&{ping_role_id}> " if ping_role_id else ""
-    join = f"\nJoin: <{meeting.link()}>" if meeting.location.place is Place.LINK else ""
+    join = ""
+    if meeting.location.place is Place.LINK:
+        join = "".join([f"\nJoin: <{meeting.location.url}>" if meeting.location.url else "",
+                        f"\nDial: {plain(meeting.location.phone)}" if meeting.location.phone else ""])
     return {
         "content": f"{ping}🗓️ **{plain(meeting.name)}** starts {timestamp(start, 'R')} ({timestamp(start, 't')}) "
                    f"in {where(meeting)}.{join}\nEveryone is welcome to join.",

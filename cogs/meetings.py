@@ -21,8 +21,17 @@ from bot.client import RecoveryBot
 from bot.db.types import utcnow
 from bot.dm import send_dm
 from bot.render import plain, timestamp
-from bot.scheduler import DueJob
-from bot.services import calendar_feed, guild_config, meeting_guide, meeting_reminders, meetings, recurrence, timezones
+from bot.scheduler import DueJob, NewJob
+from bot.services import (
+    calendar_feed,
+    guild_config,
+    meeting_feeds,
+    meeting_guide,
+    meeting_reminders,
+    meetings,
+    recurrence,
+    timezones,
+)
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.meeting_data import (
     KIND_LABELS,
@@ -33,12 +42,14 @@ from bot.services.meeting_data import (
     Place,
     parse_types,
     type_names,
+    validate_phone,
     validate_url,
 )
-from bot.services.meeting_guide import SkippedRow
 from bot.services.meeting_reminders import OccurrenceJob
-from bot.services.meetings import ScheduleText
+from bot.services.meetings import ImportResult, ScheduleText
+from bot.tasks import create_task
 from cogs._meeting_events import TOO_MANY_EVENTS, EventKeeper
+from cogs._meeting_feeds import FeedImports
 from cogs._meeting_views import (
     ConfirmDelete,
     ListPager,
@@ -62,9 +73,9 @@ CLEAR_CHOICES = [
     app_commands.Choice(name="ping role", value="ping"),
     app_commands.Choice(name="facilitator role", value="facilitator"),
     app_commands.Choice(name="fellowship", value="fellowship"),
+    app_commands.Choice(name="phone number", value="phone"),
 ]
 WHOLE_SERIES = "series"
-MAX_IMPORT_BYTES = 1_000_000
 MeetingChannel = discord.VoiceChannel | discord.StageChannel | discord.TextChannel
 
 
@@ -72,9 +83,11 @@ class Meetings(commands.Cog):
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
         self.events = EventKeeper(bot)
+        self.feeds = FeedImports(bot, self.after_import)
         # One server's events change one step at a time: jobs, commands and retries run
         # concurrently, and a slow refusal must not overwrite a success recorded meanwhile.
         self._event_turns: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._background: set[asyncio.Task[None]] = set()  # Events-tab work after imports; stopped on unload
 
     async def cog_load(self) -> None:
         RemindMeButton.opener = self.open_reminder_panel
@@ -87,13 +100,17 @@ class Meetings(commands.Cog):
             meeting_reminders.EVENT_END: self.run_event_end,
         })
         scheduler.register(meeting_reminders.PLAN, self.run_plan)
+        scheduler.register(meeting_feeds.SYNC, self.feeds.run_sync, max_attempts=2, then=self._following_sync)
         # Planning runs in the queue, not here, so start-up stays quick with many meetings. After
         # downtime the overdue daily run catches up by itself; this only matters on a first start.
         await meeting_reminders.book_daily_plan(scheduler, utcnow())
 
     async def cog_unload(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         self.bot.remove_dynamic_items(RemindMeButton)
-        for kind in (*meeting_reminders.STEPS, meeting_reminders.PLAN):
+        for kind in (*meeting_reminders.STEPS, meeting_reminders.PLAN, meeting_feeds.SYNC):
             self.bot.scheduler.unregister(kind)
 
     meeting = app_commands.Group(name="meeting", description="Recurring meetings.", guild_only=True)
@@ -112,6 +129,7 @@ class Meetings(commands.Cog):
         duration="Length in minutes (default 60)",
         channel="The voice, stage or text channel it happens in",
         link="Or an external link (Zoom, Meet, …)",
+        phone="A number to dial in, with the country code, e.g. +1 646 558 8656 (with a link or alone)",
         types="Meeting Guide types, e.g. O, D or Open, Discussion, Women",
         description="What newcomers should know (up to 1,000 characters)",
         facilitator="Role of the people who chair it",
@@ -128,11 +146,13 @@ class Meetings(commands.Cog):
         link: str | None = None, types: str | None = None, description: str | None = None,
         facilitator: discord.Role | None = None, ping: discord.Role | None = None,
         starts: str | None = None, ends: str | None = None, fellowship: str | None = None,
+        phone: str | None = None,
     ) -> None:
         guild_id = _guild_id(interaction)
-        location = _location(channel, link)
+        location = _location(channel, link, phone)
         if location.place is None:
-            raise InvalidInput("Where does it happen? Pick a `channel` (voice, stage or text) or give a `link`.")
+            raise InvalidInput("Where does it happen? Pick a `channel` (voice, stage or text), or give a `link` or "
+                               "a `phone` number.")
         if days is None and rule is None:
             raise InvalidInput("Which days? Give `days` such as “Mon, Thu”, or a `rule` such as "
                                f"{recurrence.RULE_EXAMPLES}.")
@@ -161,6 +181,7 @@ class Meetings(commands.Cog):
         meeting="The meeting to change", name="New name", time="New start time, e.g. 19:30",
         days="New weekdays, e.g. Tue, Thu", zone="New time zone", rule="New RRULE instead of weekdays",
         duration="New length in minutes", channel="New channel", link="New external link",
+        phone="New dial-in number",
         types="New Meeting Guide types (replaces the old ones)", description="New description",
         facilitator="New facilitator role", ping="New role to mention", starts="New first date",
         ends="New last date", fellowship="New fellowship name", clear="Remove one optional detail",
@@ -173,7 +194,7 @@ class Meetings(commands.Cog):
         channel: MeetingChannel | None = None, link: str | None = None, types: str | None = None,
         description: str | None = None, facilitator: discord.Role | None = None, ping: discord.Role | None = None,
         starts: str | None = None, ends: str | None = None, fellowship: str | None = None,
-        clear: app_commands.Choice[str] | None = None,
+        clear: app_commands.Choice[str] | None = None, phone: str | None = None,
     ) -> None:
         guild_id = _guild_id(interaction)
         now = utcnow()
@@ -186,8 +207,10 @@ class Meetings(commands.Cog):
                                       today=_today(now, zone or current.recurrence.zone), current=current.recurrence)
         async with self.bot.sessions.begin() as session:
             changes: dict[str, Any] = {"recurrence": rec}
-            if channel is not None or link is not None:
-                changes["location"] = _location(channel, link)
+            if channel is not None or link is not None or phone is not None:
+                changes["location"] = _location(channel, link, phone, current.location)
+            if clear is not None and clear.value == "phone":
+                changes["location"] = _without_phone(changes.get("location", current.location))
             for field, value in (("name", name), ("description", description), ("fellowship", fellowship),
                                  ("duration_minutes", duration)):
                 if value is not None:
@@ -287,33 +310,50 @@ class Meetings(commands.Cog):
         await interaction.response.send_message(
             "\n".join(lines)[:2000], file=discord.File(io.BytesIO(data), filename="meetings.json"), ephemeral=True)
 
-    @meeting.command(name="import", description="Add or update meetings from a Meeting Guide JSON file.")
+    @meeting.command(name="import",
+                     description="Add or update meetings from a Meeting Guide feed: a file, or a URL kept in sync.")
     @moderator_only()
-    @app_commands.describe(file="A Meeting Guide / 12 Step Meeting List JSON feed (.json, up to 1 MB)")
-    async def import_(self, interaction: discord.Interaction, file: discord.Attachment) -> None:
+    @app_commands.describe(
+        file="A Meeting Guide / 12 Step Meeting List JSON file (up to 10 MB, 5,000 rows)",
+        url="Or the feed's web address, e.g. https://intergroup.org/wp-admin/admin-ajax.php?action=meetings",
+        sync="With a URL: keep the schedule in step with it every day (default yes; no stops a sync)",
+    )
+    async def import_(self, interaction: discord.Interaction, file: discord.Attachment | None = None,
+                      url: str | None = None, sync: bool | None = None) -> None:
         guild_id = _guild_id(interaction)
-        if file.size > MAX_IMPORT_BYTES:
-            raise InvalidInput(f"That file is {file.size // 1000} kB; I take feeds up to 1 MB. "
-                               "Split it into smaller files.")
+        if (file is None) == (url is None):
+            raise InvalidInput("Give either a `file` (a .json feed) or a `url` (the feed's web address), one of them.")
+        if file is not None and sync is not None:
+            raise InvalidInput("Only a feed URL can be kept in sync: give `url` instead of `file`, or leave `sync` "
+                               "out.")
         await interaction.response.defer(ephemeral=True, thinking=True)
-        raw = await file.read()
-        now = utcnow()
-        async with self.bot.sessions.begin() as session:
-            zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
-            parsed = meeting_guide.parse_feed(raw, default_zone=zone, today=_today(now, zone))
-            result = await meetings.import_drafts(session, guild_id, interaction.user.id, parsed.drafts)
-            changed = [*result.created, *result.updated]
-            await meeting_reminders.replan_many(session, self.bot.scheduler, changed, now)
-        for meeting in changed:
-            await self.refresh_event(guild_id, meeting.id, now)
-        report = _import_report(result.created, result.updated, parsed.skipped, parsed.warnings, result.refused)
-        summary = report.splitlines()[0]
-        if len(report) <= 1900:
-            await interaction.followup.send(report, ephemeral=True)
+        if file is not None:
+            report = await self.feeds.from_file(guild_id, interaction.user.id, file)
         else:
-            await interaction.followup.send(
-                f"{summary}\nThe full report is attached.",
-                file=discord.File(io.BytesIO(report.encode()), filename="import-report.txt"), ephemeral=True)
+            assert url is not None
+            report = await self.feeds.from_url(guild_id, interaction.user.id, url, sync_daily=sync is not False)
+            if sync is False:
+                report = dataclasses.replace(report, summary=f"{report.summary}\nI won't sync this feed daily.")
+            else:
+                report = dataclasses.replace(report, summary=f"{report.summary}\nI'll check the feed every day and "
+                                                             "post what changes in the meetings log channel.")
+        attached = discord.File(io.BytesIO(report.details.encode()), filename="import-report.txt") \
+            if report.details else discord.utils.MISSING
+        await interaction.followup.send(report.summary[:2000], ephemeral=True, file=attached)
+
+    async def after_import(self, guild_id: int, result: ImportResult, now: datetime) -> None:
+        """Bring the Events tab in line with an import, in the background: the moderator's answer doesn't
+        wait for a hundred calls to Discord."""
+        task = create_task(self._refresh_imported(guild_id, result, now), name=f"events-after-import-{guild_id}")
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _refresh_imported(self, guild_id: int, result: ImportResult, now: datetime) -> None:
+        for meeting in [*result.updated, *result.ended]:
+            if meeting.event_id is not None:
+                await self.refresh_event(guild_id, meeting.id, now)
+        # New meetings get events soonest first, until the server's 100 upcoming events are reached.
+        await self.retry_missing_events(now, guild_id)
 
     # -- everyone -----------------------------------------------------------------------------
 
@@ -575,6 +615,10 @@ class Meetings(commands.Cog):
         # which is usually this one's next occurrence.
         await self.retry_missing_events(max(utcnow(), occurrence.start + meeting.duration), job.guild_id)
 
+    async def _following_sync(self, job: DueJob) -> NewJob | None:
+        async with self.bot.sessions() as session:
+            return await meeting_feeds.following_sync(session, job)
+
     async def run_plan(self, job: DueJob) -> None:
         now = utcnow()
         async with self.bot.sessions.begin() as session:
@@ -610,18 +654,36 @@ def _today(now: datetime, zone: str) -> date:
         return now.date()
 
 
-def _location(channel: MeetingChannel | None, link: str | None) -> Location:
-    if channel is not None and link:
-        raise InvalidInput("Give a channel or a link, not both: where should people go?")
+def _location(channel: MeetingChannel | None, link: str | None, phone: str | None = None,
+              current: Location | None = None) -> Location:
+    """Where a meeting happens from the options given; an edit keeps what it doesn't replace (the
+    other of link and phone, their notes, a hybrid meeting's venue)."""
+    if channel is not None and (link or phone):
+        raise InvalidInput("Give a channel, or a link and/or a phone number, not both: where should people go?")
+    current = current or Location()
+    venue, address = current.venue, current.address
     if isinstance(channel, discord.StageChannel):
-        return Location(Place.STAGE, channel.id)
+        return Location(Place.STAGE, channel.id, venue=venue, address=address)
     if isinstance(channel, discord.VoiceChannel):
-        return Location(Place.VOICE, channel.id)
+        return Location(Place.VOICE, channel.id, venue=venue, address=address)
     if channel is not None:
-        return Location(Place.TEXT, channel.id)
-    if link:
-        return Location(Place.LINK, url=validate_url(link))
+        return Location(Place.TEXT, channel.id, venue=venue, address=address)
+    if link or phone:
+        online = current if current.place is Place.LINK else Location()
+        return Location(Place.LINK, url=validate_url(link) if link else online.url,
+                        phone=validate_phone(phone) if phone else online.phone,
+                        url_notes=None if link else online.url_notes, phone_notes=None if phone else online.phone_notes,
+                        venue=venue, address=address)
     return Location()
+
+
+def _without_phone(location: Location) -> Location:
+    if location.phone is None:
+        raise InvalidInput("That meeting has no phone number to remove.")
+    if location.url is None:
+        raise InvalidInput("The phone number is the only way to join that meeting: give a `link` or a `channel` "
+                           "before removing it.")
+    return dataclasses.replace(location, phone=None, phone_notes=None)
 
 
 def _types(text: str | None) -> tuple[str, ...]:
@@ -638,16 +700,6 @@ def _ping_id(role: discord.Role | None) -> int | None:
 
 def _choice_name(meeting: Meeting) -> str:
     return f"{meeting.name} · {recurrence.describe(meeting.recurrence)}"[:100]
-
-
-def _import_report(created: list[Meeting], updated: list[Meeting], skipped: list[SkippedRow],
-                   warnings: list[SkippedRow], refused: list[tuple[str, str]]) -> str:
-    lines = [f"Imported the feed: {len(created)} new, {len(updated)} updated, "
-             f"{len(skipped) + len(refused)} skipped."]
-    lines += [f"• Row {row.index} ({row.label}) skipped: {row.reason}" for row in skipped]
-    lines += [f"• {label} skipped: {reason}" for label, reason in refused]
-    lines += [f"• Row {row.index} ({row.label}): {row.reason}" for row in warnings]
-    return "\n".join(lines)
 
 
 async def setup(bot: RecoveryBot) -> None:

@@ -9,7 +9,20 @@ import enum
 from datetime import date, datetime, time
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Date, Enum, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot.db.base import Base, Snowflake
@@ -102,11 +115,34 @@ class BotState(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+class MeetingFeed(Base):
+    """A Meeting Guide feed a server imports from a URL, and (when asked) keeps in sync daily."""
+
+    __tablename__ = "meeting_feeds"
+    __table_args__ = (UniqueConstraint("guild_id", "url"),)
+
+    id: Mapped[int] = mapped_column(AutoId, primary_key=True)
+    guild_id: Mapped[int] = mapped_column(Snowflake, index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    sync_daily: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[int] = mapped_column(Snowflake)
+    # The last attempt, and the last one that changed the schedule or found it unchanged.
+    checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    problem: Mapped[str | None] = mapped_column(String(500))  # why the last attempt changed nothing
+    # What the feed's server said of its last version, so an unchanged feed isn't downloaded again.
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
 class MeetingRow(Base):
     """A recurring meeting: local wall time + IANA zone + RRULE; every instant is derived."""
 
     __tablename__ = "meetings"
-    __table_args__ = (UniqueConstraint("guild_id", "slug"),)
+    __table_args__ = (UniqueConstraint("guild_id", "slug"), Index("ix_meetings_guild_feed_slug", "guild_id",
+                                                                     "feed_slug"))
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True)
     guild_id: Mapped[int] = mapped_column(Snowflake, index=True)
@@ -119,6 +155,12 @@ class MeetingRow(Base):
     place: Mapped[str | None] = mapped_column(String(8))
     channel_id: Mapped[int | None] = mapped_column(Snowflake)
     url: Mapped[str | None] = mapped_column(String(500))
+    url_notes: Mapped[str | None] = mapped_column(Text)  # a passcode, say: the feed's conference_url_notes
+    phone: Mapped[str | None] = mapped_column(String(64))  # a dial-in number, for phone-only or both
+    phone_notes: Mapped[str | None] = mapped_column(Text)
+    # Where a hybrid meeting also meets in person: the building's name and its address.
+    venue: Mapped[str | None] = mapped_column(String(255))
+    address: Mapped[str | None] = mapped_column(String(500))
     duration_minutes: Mapped[int] = mapped_column(Integer)
     facilitator_role_id: Mapped[int | None] = mapped_column(Snowflake)
     ping_role_id: Mapped[int | None] = mapped_column(Snowflake)
@@ -133,6 +175,11 @@ class MeetingRow(Base):
     event_start: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Why the event could not be kept (a missing permission, the server's event limit), if so.
     event_problem: Mapped[str | None] = mapped_column(String(300))
+    # Where an imported meeting came from: its feed (when synced from a URL), its slug there as the
+    # feed spells it (the key the next import matches on), and when the feed says it last changed.
+    feed_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_feeds.id", ondelete="SET NULL"), index=True)
+    feed_slug: Mapped[str | None] = mapped_column(String(255))
+    listed_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int] = mapped_column(Snowflake)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -131,7 +131,10 @@ def _event(meeting: Meeting, start: datetime, stamp: datetime) -> Event:
     link = meeting.link()
     if link:
         event.add("URL", link)
-        event.add("LOCATION", link)
+    # A hybrid meeting's street address is where a calendar should send people; else the link or number.
+    place = meeting.location.in_person or link or meeting.location.phone
+    if place:
+        event.add("LOCATION", place)
     description = _description(meeting, link)
     if description:
         event.add("DESCRIPTION", description)
@@ -183,13 +186,18 @@ def _utc_until(moment: datetime, tz: ZoneInfo) -> str:
 
 
 def _description(meeting: Meeting, link: str | None) -> str:
+    where = meeting.location
     parts = []
     if meeting.description:
         parts.append(meeting.description)
     if meeting.types:
         parts.append(f"Types: {describe_types(meeting.types)}")
     if link:
-        parts.append(f"Join: {link}")
+        parts.append(f"Join: {link}" + (f" ({where.url_notes})" if where.url_notes else ""))
+    if where.phone:
+        parts.append(f"Dial: {where.phone}" + (f" ({where.phone_notes})" if where.phone_notes else ""))
+    if where.in_person:
+        parts.append(f"In person: {where.in_person}")
     return "\n\n".join(parts)
 
 

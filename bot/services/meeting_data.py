@@ -116,6 +116,39 @@ def validate_url(value: str) -> str:
     return cleaned
 
 
+PHONE_MAX = 64
+NOTES_MAX = 500
+VENUE_MAX = 255
+ADDRESS_MAX = 500
+
+
+def validate_phone(value: str) -> str:
+    """A dial-in number as feeds write it, without the spaces and dashes people type: '+1 646-558-8656,,8123#'
+    -> '+16465588656,,8123#'. Commas (pauses), * and # stay: they make one-tap links that enter the meeting id."""
+    cleaned = re.sub(r"[\s().\-]", "", value)
+    if not re.fullmatch(r"\+?[0-9]{3,15}[0-9,*#]*", cleaned) or len(cleaned) > PHONE_MAX:
+        raise InvalidInput(f"“{text.excerpt(value, 40)}” isn't a phone number I can use. Write it with the country "
+                           "code, such as +1 646 558 8656 (a meeting id may follow, as in +16465588656,,81234567890#).")
+    return cleaned
+
+
+def check_location(location: Location) -> Location:
+    """The location with its texts cleaned and each checked against its limit."""
+    if location.place is Place.LINK and not (location.url or location.phone):
+        raise InvalidInput("Give the meeting's link, such as https://zoom.us/j/123456789, or a phone number to dial.")
+    if location.phone and location.place is not Place.LINK:
+        raise InvalidInput("A dial-in number goes with an online meeting elsewhere (a link), not a Discord channel.")
+    return Location(
+        place=location.place, channel_id=location.channel_id,
+        url=validate_url(location.url) if location.url else None,
+        phone=validate_phone(location.phone) if location.phone else None,
+        url_notes=clean_text(location.url_notes, "link's notes", NOTES_MAX, one_line=False),
+        phone_notes=clean_text(location.phone_notes, "phone's notes", NOTES_MAX, one_line=False),
+        venue=clean_text(location.venue, "venue", VENUE_MAX),
+        address=clean_text(location.address, "address", ADDRESS_MAX),
+    )
+
+
 def validate_duration(minutes: int) -> int:
     if not DURATION_MIN <= minutes <= DURATION_MAX:
         raise InvalidInput(
@@ -144,15 +177,22 @@ def validate_slug(value: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class Location:
-    """Exactly one of: a Discord channel (with its type) or an external link; or nowhere yet."""
+    """Where people join: a Discord channel (with its type), or online elsewhere (a link, a phone
+    number, or both, each with its own notes such as a passcode); or nowhere yet. A hybrid meeting
+    also meets in person at a venue."""
 
     place: Place | None = None
     channel_id: int | None = None
     url: str | None = None
+    phone: str | None = None
+    url_notes: str | None = None
+    phone_notes: str | None = None
+    venue: str | None = None  # the building's name, for a hybrid meeting
+    address: str | None = None
 
     def __post_init__(self) -> None:
-        if self.place is Place.LINK and not self.url:
-            raise ValueError("a link location needs a url")
+        if self.place is Place.LINK and not (self.url or self.phone):
+            raise ValueError("an online location needs a url or a phone number")
         if self.place in (Place.VOICE, Place.STAGE, Place.TEXT) and self.channel_id is None:
             raise ValueError("a channel location needs a channel id")
 
@@ -163,6 +203,22 @@ class Location:
         if self.channel_id is not None:
             return f"https://discord.com/channels/{guild_id}/{self.channel_id}"
         return None
+
+    @property
+    def in_person(self) -> str | None:
+        """'Alano Club, 123 Main St, Anytown': where a hybrid meeting also meets, if it does."""
+        return ", ".join(part for part in (self.venue, self.address) if part) or None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedOrigin:
+    """Where an imported meeting came from: the feed's own slug for it (what the next import of
+    that feed matches on, however long), the feed it is synced from, and when the feed says the
+    listing last changed."""
+
+    slug: str
+    feed_id: int | None = None
+    updated: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -180,6 +236,7 @@ class MeetingDraft:
     facilitator_role_id: int | None = None
     ping_role_id: int | None = None
     slug: str | None = None  # made from the name when not given
+    origin: FeedOrigin | None = None  # set by imports
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,6 +278,7 @@ class Meeting:
     event_id: int | None = None
     event_start: datetime | None = None  # the occurrence the Discord event shows
     event_problem: str | None = None  # why there is no Discord event, when there should be
+    origin: FeedOrigin | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
 

@@ -24,21 +24,24 @@ from bot.services.meeting_data import (
     FELLOWSHIP_MAX,
     NAME_MAX,
     SLUG_MAX,
+    FeedOrigin,
     Location,
     Meeting,
     MeetingDraft,
     MeetingKind,
     MeetingTimes,
     Place,
+    check_location,
     clean_text,
     slugify,
     validate_duration,
     validate_slug,
 )
 from bot.services.recurrence import Recurrence
-from bot.services.text import excerpt
+from bot.services.text import escape_markdown, excerpt
 
-MAX_MEETINGS_PER_SERVER = 500
+# An intergroup's whole online list fits; the Events tab shows the soonest 100 (Discord's limit).
+MAX_MEETINGS_PER_SERVER = 2000
 DEFAULT_REMINDER_OFFSETS = (60, 10)
 MAX_REMINDER_OFFSETS = 3
 MEMBER_REMINDER_OFFSETS = (10, 30, 60, 180, 1440)
@@ -126,11 +129,9 @@ def build_recurrence(schedule: ScheduleText, *, default_zone: str, today: date,
 
 def check_details(draft: MeetingDraft) -> MeetingDraft:
     """The draft with its texts trimmed and every limit checked."""
-    location = draft.location
-    if location.place is Place.LINK and location.url is None:
-        raise InvalidInput("Give the meeting's link, such as https://zoom.us/j/123456789.")
     return dataclasses.replace(
         draft,
+        location=check_location(draft.location),
         name=clean_text(draft.name, "name", NAME_MAX, required=True) or "",
         description=clean_text(draft.description, "description", DESCRIPTION_MAX, one_line=False),
         fellowship=clean_text(draft.fellowship, "fellowship", FELLOWSHIP_MAX),
@@ -151,7 +152,7 @@ async def create(session: AsyncSession, guild_id: int, actor_id: int, draft: Mee
     draft = check_details(draft)
     count = await session.scalar(select(func.count()).select_from(MeetingRow).where(MeetingRow.guild_id == guild_id))
     if (count or 0) >= MAX_MEETINGS_PER_SERVER:
-        raise InvalidInput(f"This server already has {MAX_MEETINGS_PER_SERVER} meetings, the most I keep. "
+        raise InvalidInput(f"This server already has {MAX_MEETINGS_PER_SERVER:,} meetings, the most I keep. "
                            "Delete meetings that no longer happen with /meeting delete.")
     slug = draft.slug or await _free_slug(session, guild_id, slugify(draft.name))
     if draft.slug and await _by_slug(session, guild_id, slug) is not None:
@@ -185,6 +186,7 @@ def draft_of(meeting: Meeting) -> MeetingDraft:
         duration_minutes=meeting.duration_minutes, location=meeting.location, types=meeting.types,
         description=meeting.description, fellowship=meeting.fellowship,
         facilitator_role_id=meeting.facilitator_role_id, ping_role_id=meeting.ping_role_id, slug=meeting.slug,
+        origin=meeting.origin,
     )
 
 
@@ -196,8 +198,8 @@ async def skip_occurrence(session: AsyncSession, guild_id: int, meeting_id: int,
     if on in meeting.skipped:
         raise InvalidInput(f"The {on:%A %d %B} meeting is already cancelled.")
     if occurrence_on(meeting, on) is None:
-        raise InvalidInput(f"**{meeting.name}** doesn't meet on {on:%A %d %B %Y}. Pick one of the dates "
-                           "suggested as you type.")
+        raise InvalidInput(f"**{escape_markdown(meeting.name)}** doesn't meet on {on:%A %d %B %Y}. Pick one of the "
+                           "dates suggested as you type.")
     row.skipped_dates = sorted({*row.skipped_dates, on.isoformat()})
     await audit.record(session, guild_id, actor_id, "meeting.skip", None, f"{row.id} {on.isoformat()}")
     await session.flush()
@@ -211,7 +213,8 @@ async def end_series(session: AsyncSession, guild_id: int, meeting_id: int, acto
     meeting = to_meeting(row)
     upcoming = meeting.next_occurrence(now)
     if upcoming is None:
-        raise InvalidInput(f"**{meeting.name}** has no meetings left to cancel; /meeting delete removes it.")
+        raise InvalidInput(f"**{escape_markdown(meeting.name)}** has no meetings left to cancel; /meeting delete "
+                           "removes it.")
     last_day = recurrence.local_date(meeting.recurrence, upcoming) - timedelta(days=1)
     # An end before the start date is how a series that never met is ended.
     row.until = last_day
@@ -241,40 +244,135 @@ async def record_event(session: AsyncSession, meeting_id: int, event_id: int | N
 
 @dataclass(frozen=True, slots=True)
 class ImportResult:
+    """What an import stored: meetings created, changed, already as the feed says, and (for a synced
+    feed) ended because the feed no longer lists them; drafts refused, with the reason."""
+
     created: list[Meeting]
     updated: list[Meeting]
-    refused: list[tuple[str, str]]  # (meeting, reason) that could not be stored
+    unchanged: int
+    ended: list[Meeting]
+    refused: list[tuple[MeetingDraft, str]]
+    # Meetings the feed stopped listing but that were left running: so many vanished at once that
+    # the feed is more likely broken than the meetings ended.
+    held_back: int = 0
+
+    @property
+    def changed(self) -> list[Meeting]:
+        return [*self.created, *self.updated, *self.ended]
 
 
-async def import_drafts(session: AsyncSession, guild_id: int, actor_id: int,
-                        drafts: Iterable[MeetingDraft]) -> ImportResult:
-    """Create or update meetings by short name (slug); a meeting that can't be stored is reported."""
-    created: list[Meeting] = []
+# A synced feed that suddenly lists far fewer of its meetings is more likely broken than right.
+ENDING_HELD_BACK_ABOVE = 0.5
+ENDING_ALWAYS_ALLOWED = 5
+
+
+async def import_drafts(session: AsyncSession, guild_id: int, actor_id: int, drafts: Iterable[MeetingDraft],
+                        now: datetime, *, feed_id: int | None = None, end_missing: bool = False,
+                        source: str = "a file") -> ImportResult:
+    """Create or update meetings from a feed's drafts, matched by the feed's slug, else our short name.
+
+    A feed says nothing of Discord roles or kinds, so those stay as the server set them; a feed row whose
+    link is the meeting's own Discord channel (our export writes one) keeps the channel. With
+    `end_missing`, meetings of feed `feed_id` that the feed no longer lists are ended, not deleted, unless
+    more than half of them vanished at once. One audit row records the whole import.
+    """
+    rows = list(await session.scalars(select(MeetingRow).where(MeetingRow.guild_id == guild_id)))
+    by_slug = {row.slug: row for row in rows}
+    by_origin: dict[str, MeetingRow] = {}
+    for row in sorted(rows, key=lambda r: r.feed_id != feed_id):  # this feed's own meetings win a tie
+        if row.feed_slug is not None:
+            by_origin.setdefault(row.feed_slug, row)
+    count = len(rows)
+    created_rows: list[MeetingRow] = []
     updated: list[Meeting] = []
-    refused: list[tuple[str, str]] = []
+    refused: list[tuple[MeetingDraft, str]] = []
+    matched: set[int] = set()
+    unchanged = 0
     for draft in drafts:
-        slug = draft.slug or slugify(draft.name)
-        existing = await _by_slug(session, guild_id, slug)
-        # create and replace_details check everything before they write, so a refused row leaves
-        # nothing behind without needing a savepoint.
+        existing = (by_origin.get(draft.origin.slug) if draft.origin else None) or by_slug.get(draft.slug or "")
+        if existing is not None and existing.id in matched:
+            refused.append((draft, "Another row of the feed already updated this meeting."))
+            continue
         try:
             if existing is None:
-                created.append(await create(session, guild_id, actor_id,
-                                            dataclasses.replace(draft, slug=slug)))
+                if count >= MAX_MEETINGS_PER_SERVER:
+                    raise InvalidInput(f"The server has {MAX_MEETINGS_PER_SERVER:,} meetings, the most I keep.")
+                checked = check_details(draft)
+                slug = checked.slug or slugify(checked.name)
+                if slug in by_slug:
+                    raise InvalidInput(f"Another meeting already has the short name “{slug}”.")
+                row = MeetingRow(guild_id=guild_id, slug=slug, created_by=actor_id, skipped_dates=[])
+                _write(row, checked)
+                by_slug[slug] = row
+                created_rows.append(row)
+                count += 1
+                continue
+            matched.add(existing.id)
+            current = to_meeting(existing)
+            merged = check_details(_merged(current, draft))
+            if dataclasses.replace(merged, origin=None) == dataclasses.replace(draft_of(current), origin=None):
+                unchanged += 1
             else:
-                current = to_meeting(existing)
-                kept = draft_of(current)
-                # A feed says nothing of Discord roles or kinds: keep what the server set. Its
-                # link to the meeting's own channel (our export writes one) keeps the channel.
-                location = kept.location if draft.location.url == current.link() else draft.location
-                merged = dataclasses.replace(draft, slug=slug, kind=kept.kind, location=location,
-                                             facilitator_role_id=kept.facilitator_role_id,
-                                             ping_role_id=kept.ping_role_id,
-                                             fellowship=draft.fellowship or kept.fellowship)
-                updated.append(await replace_details(session, guild_id, existing.id, actor_id, merged))
-        except InvalidInput as exc:
-            refused.append((draft.name or slug, exc.message))
-    return ImportResult(created, updated, refused)
+                updated.append(current)
+            _write(existing, merged)  # the origin (the feed's slug and date) is kept up to date either way
+        except InvalidInput as refusal:
+            refused.append((draft, refusal.message))
+    session.add_all(created_rows)
+    ended: list[Meeting] = []
+    held_back = 0
+    if end_missing and feed_id is not None:
+        ended, held_back = _end_missing(rows, feed_id, matched, now)
+    await session.flush()
+    updated = [to_meeting(by_slug[meeting.slug]) for meeting in updated]
+    created = [to_meeting(row) for row in created_rows]
+    summary = f"{len(created)} new, {len(updated)} changed, {len(ended)} ended from {source}"
+    await audit.record(session, guild_id, actor_id, "meeting.import", None, summary[:200])
+    return ImportResult(created, updated, unchanged, ended, refused, held_back)
+
+
+def _merged(current: Meeting, draft: MeetingDraft) -> MeetingDraft:
+    """`draft` as an update of `current`: what the feed can't say is kept, and an unchanged schedule
+    keeps its start date (and so its place in every-other-week rules), or comes back if it had ended."""
+    kept = draft_of(current)
+    location = draft.location
+    if draft.location.url is not None and draft.location.url == current.link() and current.location.channel_id:
+        location = dataclasses.replace(kept.location, venue=draft.location.venue, address=draft.location.address)
+    schedule = draft.recurrence
+    was = current.recurrence
+    if (schedule.rule, schedule.local_time, schedule.zone) == (was.rule, was.local_time, was.zone):
+        schedule = dataclasses.replace(was, until=None)
+    origin = draft.origin
+    if origin and current.origin:
+        # A feed we exported names the meeting by our short name and dates it by its last change here:
+        # the meeting's origin in its intergroup's feed stays what it was.
+        if origin.slug == current.slug:
+            origin = dataclasses.replace(origin, slug=current.origin.slug)
+        if origin.feed_id is None:  # a file doesn't take a meeting away from the feed it syncs from
+            origin = dataclasses.replace(origin, feed_id=current.origin.feed_id)
+        if current.origin.updated is None and current.updated_at and origin.updated and \
+                origin.updated.replace(microsecond=0) == current.updated_at.replace(microsecond=0):
+            origin = dataclasses.replace(origin, updated=None)
+    return dataclasses.replace(draft, slug=current.slug, kind=kept.kind, location=location, recurrence=schedule,
+                               facilitator_role_id=kept.facilitator_role_id, ping_role_id=kept.ping_role_id,
+                               fellowship=draft.fellowship or kept.fellowship, origin=origin)
+
+
+def _end_missing(rows: list[MeetingRow], feed_id: int, matched: set[int],
+                 now: datetime) -> tuple[list[Meeting], int]:
+    """End the feed's meetings it no longer lists (their next meeting no longer happens); or, when more
+    than half of the feed's running meetings vanished at once, none of them, and say how many."""
+    running = [(row, to_meeting(row)) for row in rows if row.feed_id == feed_id]
+    running = [(row, meeting) for row, meeting in running if meeting.next_occurrence(now) is not None]
+    gone = [(row, meeting) for row, meeting in running if row.id not in matched]
+    if len(gone) > ENDING_ALWAYS_ALLOWED and len(gone) > ENDING_HELD_BACK_ABOVE * len(running):
+        return [], len(gone)
+    ended = []
+    for row, meeting in gone:
+        upcoming = meeting.next_occurrence(now)
+        assert upcoming is not None
+        row.until = recurrence.local_date(meeting.recurrence, upcoming) - timedelta(days=1)
+        ended.append(to_meeting(row))
+    return ended, 0
 
 
 # -- finding ----------------------------------------------------------------------------------
@@ -542,11 +640,13 @@ def to_meeting(row: MeetingRow | Row[Any]) -> Meeting:
         id=row.id, guild_id=row.guild_id, slug=row.slug, name=row.name, kind=MeetingKind(row.kind),
         recurrence=Recurrence(row.rule, row.local_time, row.zone, row.starts_on, row.until),
         duration_minutes=row.duration_minutes,
-        location=Location(Place(row.place) if row.place else None, row.channel_id, row.url),
+        location=Location(Place(row.place) if row.place else None, row.channel_id, row.url, row.phone,
+                          row.url_notes, row.phone_notes, row.venue, row.address),
         types=tuple(row.types or ()), description=row.description, fellowship=row.fellowship,
         facilitator_role_id=row.facilitator_role_id, ping_role_id=row.ping_role_id,
         skipped=_skipped(row.skipped_dates),
         event_id=row.event_id, event_start=row.event_start, event_problem=row.event_problem,
+        origin=FeedOrigin(row.feed_slug, row.feed_id, row.listed_updated_at) if row.feed_slug is not None else None,
         created_at=row.created_at, updated_at=row.updated_at,
     )
 
@@ -555,8 +655,14 @@ def _write(row: MeetingRow, draft: MeetingDraft) -> None:
     rec = draft.recurrence
     row.name, row.kind, row.fellowship = draft.name, draft.kind.value, draft.fellowship
     row.types, row.description = list(draft.types), draft.description
-    row.place = draft.location.place.value if draft.location.place else None
-    row.channel_id, row.url = draft.location.channel_id, draft.location.url
+    where = draft.location
+    row.place = where.place.value if where.place else None
+    row.channel_id, row.url, row.phone = where.channel_id, where.url, where.phone
+    row.url_notes, row.phone_notes, row.venue, row.address = where.url_notes, where.phone_notes, where.venue, \
+        where.address
+    origin = draft.origin
+    row.feed_slug, row.feed_id, row.listed_updated_at = (origin.slug, origin.feed_id, origin.updated) if origin \
+        else (None, None, None)
     row.duration_minutes = draft.duration_minutes
     row.facilitator_role_id, row.ping_role_id = draft.facilitator_role_id, draft.ping_role_id
     row.rule, row.local_time, row.zone, row.starts_on, row.until = (

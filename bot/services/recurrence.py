@@ -97,10 +97,15 @@ def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 
 
+_NAMED_TIMES = {"noon": time(12), "12 noon": time(12), "midday": time(12), "midnight": time(0)}
+
+
 def parse_time(text: str) -> time:
-    """'19:00', '7pm', '7:30 PM', '0730' -> a time; anything else is refused with examples."""
+    """'19:00', '7pm', '7:30 PM', '0730', '19:30:00', 'noon' -> a time; anything else is refused with examples."""
     cleaned = text.strip().lower().replace(".", "")
-    match = re.fullmatch(r"([0-9]{1,2})(?::?([0-9]{2}))?\s*(am|pm)?", cleaned)
+    if cleaned in _NAMED_TIMES:
+        return _NAMED_TIMES[cleaned]
+    match = re.fullmatch(r"([0-9]{1,2})(?::?([0-9]{2}))?(?::[0-9]{2})?\s*(am|pm)?", cleaned)
     if match:
         hour, minute, meridiem = int(match.group(1)), int(match.group(2) or 0), match.group(3)
         if meridiem and 1 <= hour <= 12:
@@ -126,11 +131,14 @@ def parse_weekdays(text: str) -> tuple[str, ...]:
 
 
 def weekly(weekdays: Iterable[str], local_time: time, zone: str, starts_on: date,
-           until: date | None = None) -> Recurrence:
+           until: date | None = None, *, refuse_skipped_hour: bool = True) -> Recurrence:
+    """Every week on `weekdays`. An import keeps a time the clocks skip once a year
+    (`refuse_skipped_hour=False`): that day it lands an hour later, as calendars do."""
     days = tuple(weekdays)
     if not days or any(d not in WEEKDAY_CODES for d in days):
         raise InvalidInput("Pick at least one weekday, for example Monday or “Tue, Thu”.")
-    return _validated(f"FREQ=WEEKLY;BYDAY={','.join(days)}", local_time, zone, starts_on, until)
+    return _validated(f"FREQ=WEEKLY;BYDAY={','.join(days)}", local_time, zone, starts_on, until,
+                      refuse_skipped_hour=refuse_skipped_hour)
 
 
 def from_rule(text: str, local_time: time, zone: str, starts_on: date, until: date | None = None) -> Recurrence:
@@ -323,27 +331,47 @@ def check_date(day: date, label: str) -> date:
     return day
 
 
-def _validated(rule: str, local_time: time, zone: str, starts_on: date, until: date | None) -> Recurrence:
-    zone = timezones.validate(zone)
-    check_date(starts_on, "start date")
-    if until is not None:
-        check_date(until, "end date")
-    if until is not None and until < starts_on:
-        raise InvalidInput(
-            f"The series ends ({until.isoformat()}) before it starts ({starts_on.isoformat()}). "
-            "Pick an end date after the start date, or leave it empty for no end."
-        )
+def _validated(rule: str, local_time: time, zone: str, starts_on: date, until: date | None, *,
+               refuse_skipped_hour: bool = True) -> Recurrence:
     # fold=0: of a repeated hour, the first (a time typed in never says otherwise).
-    recurrence = Recurrence(rule, local_time.replace(second=0, microsecond=0, tzinfo=None, fold=0), zone, starts_on,
-                            until)
+    checked = _checked(rule, local_time.replace(second=0, microsecond=0, tzinfo=None, fold=0), zone, starts_on,
+                       until, refuse_skipped_hour)
+    if isinstance(checked, str):
+        raise InvalidInput(checked)
+    return checked
+
+
+@lru_cache(maxsize=4096)
+def _checked(rule: str, local_time: time, zone: str, starts_on: date, until: date | None,
+             refuse_skipped_hour: bool) -> Recurrence | str:
+    """The schedule, or why it is refused. Cached: an intergroup's feed has thousands of meetings
+    on a few hundred different weekday, time and zone combinations."""
     try:
-        parsed = _rrule(recurrence)
-    except (ValueError, TypeError):
-        # read_rule lets through only what dateutil takes, so this is a gap in the reader.
-        log.warning("dateutil refused a rule the reader accepted: %s", rule)
-        raise InvalidInput(f"That rule doesn't work. Try {RULE_EXAMPLES}.") from None
-    _refuse_rare_meetings(recurrence)
-    _refuse_skipped_times(recurrence, parsed)
+        zone = timezones.validate(zone)
+        check_date(starts_on, "start date")
+        if until is not None:
+            check_date(until, "end date")
+        if until is not None and until < starts_on:
+            raise InvalidInput(
+                f"The series ends ({until.isoformat()}) before it starts ({starts_on.isoformat()}). "
+                "Pick an end date after the start date, or leave it empty for no end."
+            )
+        recurrence = Recurrence(rule, local_time, zone, starts_on, until)
+        try:
+            _rrule(recurrence)
+        except (ValueError, TypeError):
+            # read_rule lets through only what dateutil takes, so this is a gap in the reader.
+            log.warning("dateutil refused a rule the reader accepted: %s", rule)
+            raise InvalidInput(f"That rule doesn't work. Try {RULE_EXAMPLES}.") from None
+        _refuse_rare_meetings(recurrence)
+        skipped = first_skipped_hour(recurrence) if refuse_skipped_hour else None
+        if skipped is not None:
+            raise InvalidInput(
+                f"{recurrence.local_time:%H:%M} doesn't exist in {recurrence.zone} on {skipped:%A %d %B %Y}: "
+                "the clocks skip that hour for daylight saving. Pick a time outside that hour, such as 19:00."
+            )
+    except InvalidInput as refusal:
+        return refusal.message
     return recurrence
 
 
@@ -412,16 +440,14 @@ GAP_SCAN_YEARS = 60
 GAP_SCAN_MEETINGS = 400
 
 
-def _refuse_skipped_times(recurrence: Recurrence, parsed: rrulebase) -> None:
+def first_skipped_hour(recurrence: Recurrence) -> date | None:
+    """The first day within two years when the meeting's wall time doesn't exist (the clocks skip it)."""
     tz = recurrence.tz
     start = _naive_start(recurrence)
-    for local in _between(parsed, start, start + GAP_CHECK_HORIZON):
+    for local in _between(_rrule(recurrence), start, start + GAP_CHECK_HORIZON):
         if not _exists(local, tz):
-            raise InvalidInput(
-                f"{recurrence.local_time:%H:%M} doesn't exist in {recurrence.zone} on {local:%A %d %B %Y}: "
-                "the clocks skip that hour for daylight saving. Pick a time outside that hour, "
-                "such as 19:00."
-            )
+            return local.date()
+    return None
 
 
 def _between(parsed: rrulebase, lo: datetime, hi: datetime) -> list[datetime]:

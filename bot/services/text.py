@@ -37,8 +37,10 @@ def clean(text: str, *, one_line: bool) -> str:
 
 
 def has_visible(text: str) -> bool:
-    """Whether `text` shows anything: a letter, digit, punctuation mark or symbol (emoji included)."""
-    return any(unicodedata.category(char)[0] in "LNPS" for char in text)
+    """Whether `text` shows anything: a letter, digit, punctuation mark, symbol (emoji included) or a
+    mark that takes space of its own (not one that only combines with the character before it)."""
+    return any(unicodedata.category(char)[0] in "LNPS" or unicodedata.category(char) in ("Mc", "Me")
+               for char in text)
 
 
 def checked(value: str | None, label: str, limit: int, *, required: bool = False,
@@ -68,3 +70,11 @@ def excerpt(text: str, limit: int) -> str:
     cleaned = clean(text, one_line=True)
     cut = cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
     return escape_markdown(cut)
+
+
+_ESCAPE = re.compile(r"\\([^A-Za-z0-9\s])")
+
+
+def unescape_markdown(text: str) -> str:
+    """Text written for a Discord message, for a plain text file: the escapes taken out again."""
+    return _ESCAPE.sub(r"\1", text).replace("@\u200b", "@")

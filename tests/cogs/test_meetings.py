@@ -122,7 +122,7 @@ async def test_bad_schedules_are_refused_kindly_and_nothing_is_stored(bot: Recov
         "gap": ({"days": "Sun", "time": "02:30", "zone": "America/New_York", "starts": gap_day.isoformat(),
                  "ends": (gap_day + timedelta(days=6)).isoformat()},
                 f"02:30 doesn't exist in America/New_York on {gap_day:%A %d %B %Y}"),
-        "both": ({"link": "https://zoom.us/j/1"}, "Give a channel or a link, not both"),
+        "both": ({"link": "https://zoom.us/j/1"}, "Give a channel, or a link and/or a phone number, not both"),
         "link": ({"channel": None, "link": "zoom meeting"}, "isn't a web link I can use"),
     }
     for label, (changes, expected) in cases.items():
@@ -347,8 +347,8 @@ async def test_export_then_import_round_trips_through_the_meeting_guide_format(
     result = await community.run("meeting import", file=upload)
     await result.wait_for_followup()
     text = reply_text(result)
-    assert "1 new, 1 updated, 1 skipped" in text
-    assert "Row 3 (broken)" in text
+    assert "1 new, 1 changed, 0 unchanged, 1 skipped" in text
+    assert "Row 3 (broken) skipped: I can't read the day “9”" in text
     by_slug = {m.slug: m for m in await stored(bot, community)}
     assert by_slug["tuesday-night-big-book"].recurrence.local_time.strftime("%H:%M") == "19:30"
     assert by_slug["sunday-serenity"].duration_minutes == 90

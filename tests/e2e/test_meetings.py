@@ -101,7 +101,7 @@ async def test_cancel_a_date_then_export_and_import_the_schedule(
     upload = double.attachment("feed.json", json.dumps(feed).encode())
     imported = await community.run("meeting import", file=upload)
     await imported.wait_for_followup()
-    assert "1 new, 1 updated, 0 skipped" in imported.followups[0].content
+    assert "1 new, 1 changed, 0 unchanged, 0 skipped" in imported.followups[0].content
     listed = json.dumps((await community.run("meeting list", user=community.bob)).embeds)
     assert "Saturday Serenity" in listed
     renamed = await community.run("meeting info", user=community.bob, meeting="tuesday-night-big-book")

@@ -157,23 +157,23 @@ async def test_texts_at_their_limits_are_kept(sessions: Sessions) -> None:
     assert (short.name, short.description, short.duration_minutes) == ("Short one", None, 5)
 
 
-async def test_a_server_keeps_at_most_500_meetings(sessions: Sessions) -> None:
+async def test_a_server_keeps_at_most_2000_meetings(sessions: Sessions) -> None:
     rec = weekly()
     rows = [
         {"guild_id": GUILD, "slug": f"m-{i}", "name": f"Meeting {i}", "kind": "other", "types": [],
          "duration_minutes": 60, "rule": rec.rule, "local_time": rec.local_time, "zone": rec.zone,
          "starts_on": rec.starts_on, "skipped_dates": [], "created_by": MODERATOR}
-        for i in range(499)
+        for i in range(meetings.MAX_MEETINGS_PER_SERVER - 1)
     ]
     async with sessions.begin() as session:
         await session.execute(insert(MeetingRow), rows)
-    five_hundredth = await add(sessions, draft("The 500th"))
-    with pytest.raises(InvalidInput, match=r"already has 500 meetings, the most I keep\..*/meeting delete"):
+    last = await add(sessions, draft("The 2000th"))
+    with pytest.raises(InvalidInput, match=r"already has 2,000 meetings, the most I keep\..*/meeting delete"):
         await add(sessions, draft("One Too Many"))
-    assert five_hundredth.slug == "the-500th"
+    assert last.slug == "the-2000th"
     assert (await add(sessions, draft("One Too Many"), guild=OTHER_GUILD)).name == "One Too Many"
     async with sessions() as session:
-        assert len(await meetings.all_in(session, GUILD)) == 500
+        assert len(await meetings.all_in(session, GUILD)) == 2000
 
 
 async def test_search_finds_by_part_of_the_name_or_short_name(sessions: Sessions) -> None:
@@ -548,11 +548,11 @@ async def test_import_creates_updates_and_reports_refusals(sessions: Sessions) -
         MeetingDraft("Quick Check-in", weekly(("FR",)), location=zoom, duration_minutes=2),
     ]
     async with sessions.begin() as session:
-        result = await meetings.import_drafts(session, GUILD, MODERATOR, feed)
+        result = await meetings.import_drafts(session, GUILD, MODERATOR, feed, NOW)
 
     assert [m.slug for m in result.created] == ["tuesday-women-s-step-study"]
     assert [m.id for m in result.updated] == [existing.id]
-    assert [(name[:10], reason) for name, reason in result.refused] == [
+    assert [(refused.name[:10], reason) for refused, reason in result.refused] == [
         ("x" * 10, "The name is 101 characters long; keep it to 100."),
         ("Quick Chec", "A meeting lasts between 5 and 480 minutes; 2 won't work. Most meetings are 60 or 90."),
     ]
@@ -573,7 +573,7 @@ async def test_an_import_whose_transaction_fails_leaves_nothing_behind(sessions:
     feed = [MeetingDraft("Saturday Sunrise", weekly(("SA",), time(7))),
             MeetingDraft("x" * 101, weekly(("SU",), time(7)))]  # refused, so its savepoint rolls back
     async with sessions() as session:
-        result = await meetings.import_drafts(session, GUILD, MODERATOR, feed)
+        result = await meetings.import_drafts(session, GUILD, MODERATOR, feed, NOW)
         assert [m.name for m in result.created] == ["Saturday Sunrise"]
         await session.rollback()  # as `async with sessions.begin()` does when planning raises
     async with sessions() as session:
@@ -586,9 +586,10 @@ async def test_a_refused_update_leaves_the_meeting_as_it_was(sessions: Sessions)
     bad = MeetingDraft("Sunday Serenity", weekly(("SU",), time(7)), description="d" * 1001)
     good = MeetingDraft("Saturday Sunrise", weekly(("SA",), time(7)))
     async with sessions.begin() as session:
-        result = await meetings.import_drafts(session, GUILD, MODERATOR, [bad, good])
+        result = await meetings.import_drafts(session, GUILD, MODERATOR, [bad, good], NOW)
     assert (result.updated, [m.name for m in result.created]) == ([], ["Saturday Sunrise"])
-    assert result.refused == [("Sunday Serenity", "The description is 1,001 characters long; keep it to 1,000.")]
+    assert [(refused.name, reason) for refused, reason in result.refused] == [
+        ("Sunday Serenity", "The description is 1,001 characters long; keep it to 1,000.")]
     async with sessions() as session:
         assert await meetings.get(session, GUILD, existing.id) == existing
         assert [m.name for m in await meetings.all_in(session, GUILD)] == ["Saturday Sunrise", "Sunday Serenity"]
