@@ -11,8 +11,8 @@ from discord.ext import commands
 from bot.checks import bot_can_post, manager_only, permission_names
 from bot.client import RecoveryBot
 from bot.db.types import utcnow
-from bot.render import CALM_BLUE
-from bot.services import crisis, guild_config, meeting_reminders, meetings, setup_blueprint, timezones
+from bot.render import CALM_BLUE, timestamp
+from bot.services import crisis, guild_config, meeting_feeds, meeting_reminders, meetings, setup_blueprint, timezones
 from bot.services.errors import DomainError
 from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
 from bot.services.setup_blueprint import Visibility
@@ -64,7 +64,15 @@ class ServerSetup(commands.Cog):
     async def config_show(self, interaction: discord.Interaction) -> None:
         guild = _guild(interaction)
         config = await self.load(guild.id)
-        await interaction.response.send_message(embed=self.config_embed(guild, config), ephemeral=True)
+        async with self.bot.sessions() as session:
+            offsets = await meetings.reminder_offsets(session, guild.id)
+            feeds = await meeting_feeds.of_server(session, guild.id)
+        embed = self.config_embed(guild, config)
+        embed.add_field(name="Meeting reminders", value=", ".join(f"{m} min" for m in offsets) + " before"
+                        if offsets else "off (members' own DM reminders still work)", inline=False)
+        if feeds:
+            embed.add_field(name="Meeting feeds", value="\n".join(feed_line(f) for f in feeds)[:1024], inline=False)
+        await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @config.command(name="channels", description="Choose the channels the bot uses.")
     @app_commands.checks.has_permissions(manage_guild=True)
@@ -294,6 +302,16 @@ def config_embed(guild: discord.Guild, config: GuildConfig, default_zone: str) -
     elif config.is_complete:
         embed.set_footer(text="All set. Change anything later with /config.")
     return embed
+
+
+def feed_line(feed: meeting_feeds.FeedInfo) -> str:
+    """'<url> · 120 meetings · synced daily, last <t:…:R>' or why the last sync changed nothing."""
+    state = "synced daily" if feed.sync_daily else "imported once, not synced"
+    if feed.problem:
+        state += f" · ⚠️ last try {timestamp(feed.checked_at, 'R') if feed.checked_at else ''}: {feed.problem[:150]}"
+    elif feed.synced_at is not None:
+        state += f", last {timestamp(feed.synced_at, 'R')}"
+    return f"<{feed.url[:300]}> · {feed.meetings:,} meeting{'s' if feed.meetings != 1 else ''} · {state}"
 
 
 def zone_choices(current: str) -> list[app_commands.Choice[str]]:

@@ -12,6 +12,7 @@ from bot.db.engine import create_session_factory
 from tests.community import Community, build_community
 from tests.databases import Database, migrated_engine, postgres_schema, sqlite_database
 from tests.discord_double import DiscordDouble
+from tests.feed_site import FeedSite, feed_site
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -55,3 +56,10 @@ async def sqlite_sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[As
     """SQLite only, for the many service tests where the dialect does not matter."""
     async with migrated_engine(sqlite_database(tmp_path)) as engine:
         yield create_session_factory(engine)
+
+
+@pytest.fixture
+async def site() -> AsyncIterator[FeedSite]:
+    """An intergroup's website on 127.0.0.1 serving a Meeting Guide feed the test sets."""
+    async with feed_site() as serving:
+        yield serving

@@ -74,9 +74,10 @@ async def find(session: AsyncSession, feed_id: int) -> FeedInfo | None:
 
 async def of_server(session: AsyncSession, guild_id: int) -> list[FeedInfo]:
     """The server's feeds, each with how many of its meetings came from it."""
-    counts = dict((await session.execute(
+    counted = await session.execute(
         select(MeetingRow.feed_id, func.count()).where(MeetingRow.guild_id == guild_id, MeetingRow.feed_id.is_not(None))
-        .group_by(MeetingRow.feed_id))).tuples().all())
+        .group_by(MeetingRow.feed_id))
+    counts = {feed_id: count for feed_id, count in counted}
     rows = await session.scalars(select(MeetingFeed).where(MeetingFeed.guild_id == guild_id).order_by(MeetingFeed.id))
     return [_info(row, counts.get(row.id, 0)) for row in rows]
 

@@ -60,9 +60,9 @@ from bot.services.meeting_guide import FEED_DAYS, ONLINE_CODE
 
 log = logging.getLogger(__name__)
 
-# Discord lets a bot's users attach 10 MB in a server without boosts; a real intergroup's feed of
-# 2,000 meetings is about 2 MB, so this fits the largest with room to spare.
-FEED_MAX_BYTES = 10 * 1024 * 1024
+# Just under what Discord lets people attach in a server without boosts (10 MiB); a real intergroup's
+# feed of 2,000 meetings is about 2 MB, so this fits the largest with room to spare.
+FEED_MAX_BYTES = 10_000_000
 FEED_MAX_ROWS = 5000
 ORIGIN_SLUG_MAX = 255  # WordPress's own limit for a post's slug
 TEMPORARILY_CLOSED = "TC"  # "Location Temporarily Closed": says nothing of an online meeting

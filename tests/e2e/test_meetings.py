@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.services import meeting_feeds
 from tests.community import Community
-from tests.discord_double import DiscordDouble, InteractionResult, eventually
+from tests.discord_double import DiscordDouble, InteractionResult, ScheduledEvent, eventually
 from tests.e2e.conftest import StartBot
 from tests.e2e.process import BotProcess
+from tests.feed_site import FeedSite, in_person, online
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -107,7 +109,37 @@ async def test_cancel_a_date_then_export_and_import_the_schedule(
     renamed = await community.run("meeting info", user=community.bob, meeting="tuesday-night-big-book")
     assert renamed.embeds[0]["title"] == "Tuesday Night Big Book (Zoom too)"
     assert str(community.meeting_room.id) in json.dumps(renamed.embeds)  # still in its voice channel
-    [tuesday] = [e for e in double.scheduled_events(community.guild)
-                 if e.is_uncompleted and e.name.startswith("Tuesday")]
-    assert tuesday.channel_id == community.meeting_room.id and tuesday.name.endswith("(Zoom too)")
+    # The Events tab follows the import in the background.
+    def renamed_events() -> list[ScheduledEvent]:
+        return [e for e in double.scheduled_events(community.guild) if e.is_uncompleted and
+                e.name.endswith("(Zoom too)")]
+
+    await eventually(renamed_events, "the renamed event", timeout=20)
+    [tuesday] = renamed_events()
+    assert tuesday.channel_id == community.meeting_room.id
+    double.assert_no_unknown_routes()
+
+
+async def test_a_feed_url_is_synced_the_next_morning_after_a_restart(
+    start_bot: StartBot, community: Community, double: DiscordDouble, site: FeedSite
+) -> None:
+    """The daily sync lives in the durable queue: a bot that was down until the sync time still syncs."""
+    bot = await start_bot(FEED_ALLOW_PRIVATE_HOSTS="true")
+    await community.configure()
+    site.serve([online("big-book"), online("step-study"), in_person("downtown")])
+    imported = await community.run("meeting import", url=site.url)
+    await imported.wait_for_followup()
+    assert "2 new, 0 changed, 0 unchanged, 0 skipped" in imported.followups[0].content
+    await bot.stop()
+
+    site.serve([online("big-book", time="8:00 pm", end_time="9:00 pm"), online("step-study"),
+                online("speaker-meeting")])
+    due = meeting_feeds.sync_time(1, datetime.now(UTC))  # the server's first feed
+    bot = await start_bot(clock_at=due + timedelta(minutes=2), FEED_ALLOW_PRIVATE_HOSTS="true")
+    post = await double.wait_for_message(community.meetings_log, lambda m: "Daily sync" in m.content, timeout=30)
+    assert "1 new, 1 changed, 1 unchanged, 0 skipped" in post.content
+    listed = json.dumps((await community.run("meeting list", user=community.bob)).embeds)
+    assert "Speaker Meeting" in listed
+    await bot.stop()
+    assert "Traceback" not in bot.log
     double.assert_no_unknown_routes()
