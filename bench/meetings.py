@@ -15,8 +15,9 @@ reminder opt-ins. Then measures, median over `rounds` (default 3):
           the queue (each step books the one after it when it runs). "insert"
           starts from an empty jobs table; "upsert" plans again over the jobs the last run left,
           as the daily run and every restart do. Split into load / compute / write / commit.
-  list    `meetings.upcoming` (the `/meeting list` service call) for the 200-meeting server,
-          median and p95 over 50 calls, each in a fresh session.
+  list    `meetings.upcoming` (the `/meeting list` service call) for the 200-meeting server, each
+          call in a fresh session: cold (the week worked out; 10 calls) and warm (kept in memory until
+          the server's meetings change or the day turns; 40 calls).
 
 Targets (the issue): plan under 1 s, list under 20 ms.
 """
@@ -199,14 +200,20 @@ async def clear_jobs(sessions: async_sessionmaker[AsyncSession]) -> None:
         await session.execute(delete(Job))
 
 
-async def list_calls(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[float], int]:
-    times, found = [], 0
-    for _ in range(LIST_CALLS):
+async def list_calls(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[float], list[float], int]:
+    """Cold: the server's week worked out afresh (the day's first list, or after a change); warm:
+    the week kept in memory, as every other list that day."""
+    cold: list[float] = []
+    warm: list[float] = []
+    found = 0
+    for call in range(LIST_CALLS):
+        if call % 5 == 0:
+            meetings._weeks.clear()  # a benchmark may look inside: forget every server's week
         async with sessions() as session:
             began = time.perf_counter()
             found = len(await meetings.upcoming(session, BUSY_GUILD, NOW))
-            times.append(time.perf_counter() - began)
-    return times, found
+            (cold if call % 5 == 0 else warm).append(time.perf_counter() - began)
+    return cold, warm, found
 
 
 def _median_split(splits: list[Split]) -> Split:
@@ -237,7 +244,7 @@ async def measure(engine: AsyncEngine, label: str, rounds: int) -> None:
         upserts.append(await plan_once(sessions, scheduler))
     stored = await job_count(sessions)
     assert stored == inserts[0].jobs + 1, (stored, inserts[0].jobs)  # + the next daily planning run
-    listed, found = await list_calls(sessions)
+    cold, warm, found = await list_calls(sessions)
 
     print(f"\n{label}: {count} meetings in {SERVERS} servers (seeded in {seeded:.1f} s), "
           f"{occurrences} occurrences in the next 8 days, {inserts[0].jobs} jobs (one per meeting with a step ahead); "
@@ -247,10 +254,11 @@ async def measure(engine: AsyncEngine, label: str, rounds: int) -> None:
         s = _median_split(splits)
         print(f"  {name:16s} {s.total:7.3f}s {s.load:7.3f}s {s.compute:7.3f}s {s.write:7.3f}s {s.commit:7.3f}s"
               f"   {'OK' if s.total < 1 else 'MISSED'} (target < 1 s)")
-    p95 = statistics.quantiles(listed, n=20)[-1]
-    print(f"  upcoming() for {BUSY_SERVER_MEETINGS} meetings ({found} occurrences): median "
-          f"{statistics.median(listed) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms over {LIST_CALLS} calls   "
-          f"{'OK' if p95 < 0.020 else 'MISSED'} (target < 20 ms)")
+    p95 = statistics.quantiles(cold, n=20)[-1]
+    print(f"  upcoming() for {BUSY_SERVER_MEETINGS} meetings ({found} occurrences): cold median "
+          f"{statistics.median(cold) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms over {len(cold)} calls   "
+          f"{'OK' if p95 < 0.020 else 'MISSED'} (target < 20 ms); warm median "
+          f"{statistics.median(warm) * 1000:.1f} ms over {len(warm)} calls")
 
 
 async def profile(database: Database) -> None:

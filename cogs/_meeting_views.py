@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import discord
@@ -119,8 +119,8 @@ class ListPager(OwnedView):
         return list_embed(self.entries, self.page, self.now, self.title)
 
     def refresh(self) -> None:
-        self.previous_page.disabled = self.page == 0
-        self.next_page.disabled = self.page >= self.pages - 1
+        self.previous_page.disabled = self.earlier_day.disabled = self.page == 0
+        self.next_page.disabled = self.later_day.disabled = self.page >= self.pages - 1
         shown = self.entries[self.page * PAGE_SIZE:(self.page + 1) * PAGE_SIZE]
         menu: discord.ui.Select[ListPager] = self.details
         menu.options = [
@@ -141,6 +141,27 @@ class ListPager(OwnedView):
         self.page = min(self.pages - 1, self.page + 1)
         self.refresh()
         await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    # A server with an intergroup's whole list has hundreds of meetings a day: these move by a day
+    # (24 hours from the first meeting shown), which reads the same in every viewer's time zone.
+    @discord.ui.button(label="Day earlier", emoji="⏪", custom_id="meeting-list:earlier-day")
+    async def earlier_day(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+        first = self.entries[self.page * PAGE_SIZE].start - timedelta(days=1)
+        self.page = self._page_of(first)
+        self.refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    @discord.ui.button(label="Day later", emoji="⏩", custom_id="meeting-list:later-day")
+    async def later_day(self, interaction: discord.Interaction, button: discord.ui.Button[ListPager]) -> None:
+        first = self.entries[self.page * PAGE_SIZE].start + timedelta(days=1)
+        self.page = min(self.pages - 1, max(self.page + 1, self._page_of(first)))
+        self.refresh()
+        await interaction.response.edit_message(embed=self.embed(), view=self)
+
+    def _page_of(self, moment: datetime) -> int:
+        """The page holding the first meeting that starts at or after `moment`."""
+        index = next((i for i, entry in enumerate(self.entries) if entry.start >= moment), len(self.entries) - 1)
+        return max(0, index) // PAGE_SIZE
 
     @discord.ui.select(placeholder="Details and reminders for…", custom_id="meeting-list:details")
     async def details(self, interaction: discord.Interaction, select: discord.ui.Select[ListPager]) -> None:

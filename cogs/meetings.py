@@ -8,7 +8,7 @@ import io
 import json
 import logging
 from collections import defaultdict
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -48,7 +48,7 @@ from bot.services.meeting_data import (
 from bot.services.meeting_reminders import OccurrenceJob
 from bot.services.meetings import ImportResult, ScheduleText
 from bot.tasks import create_task
-from cogs._meeting_events import TOO_MANY_EVENTS, EventKeeper
+from cogs._meeting_events import MISSING_PERMISSION, TOO_MANY_EVENTS, EventKeeper
 from cogs._meeting_feeds import FeedImports
 from cogs._meeting_views import (
     ConfirmDelete,
@@ -303,7 +303,7 @@ class Meetings(commands.Cog):
             stored = await meetings.all_in(session, guild_id)
         if not stored:
             raise InvalidInput("There are no meetings to export yet. Add one with /meeting create.")
-        feed = meeting_guide.export_feed(stored, updated=utcnow())
+        feed = await asyncio.to_thread(meeting_guide.export_feed, stored, updated=utcnow())
         data = json.dumps(feed.rows, indent=2, ensure_ascii=False).encode()
         lines = [f"Exported {len(feed.rows)} meeting{'s' if len(feed.rows) != 1 else ''} in the Meeting Guide format."]
         lines += [f"• Left out **{plain(m.name)}**: {reason}" for m, reason in feed.left_out[:10]]
@@ -626,18 +626,21 @@ class Meetings(commands.Cog):
         await self.retry_missing_events(now)
 
     async def retry_missing_events(self, now: datetime, guild_id: int | None = None) -> None:
-        """Try again to show meetings that have no event (a permission granted since, a free slot)."""
+        """Try again to show meetings that have no event (a permission granted since, a free slot), soonest
+        first, until the server's reason for having none (the event limit, no permission) comes back."""
         async with self.bot.sessions() as session:
-            waiting = await meetings.without_event(session, guild_id)
-        far_future = now + timedelta(days=3660)
-        waiting.sort(key=lambda m: m.next_occurrence(now) or far_future)
-        full: set[int] = set()
-        for meeting in waiting:
-            if meeting.guild_id in full or self.bot.get_guild(meeting.guild_id) is None:
-                continue  # still at the limit; or another shard's server, or one the bot has left
-            shown = await self.refresh_event(meeting.guild_id, meeting.id, now)
-            if shown.event_problem == TOO_MANY_EVENTS:
-                full.add(meeting.guild_id)
+            servers = [guild_id] if guild_id is not None else await meetings.servers_waiting_for_events(session)
+        for server in servers:
+            if self.bot.get_guild(server) is None:
+                continue  # another shard's server, or one the bot has left
+            async with self.bot.sessions() as session:
+                waiting = await meetings.waiting_for_events(session, server, now)
+            for meeting in waiting:
+                shown = await self.refresh_event(server, meeting.id, now)
+                if shown.event_problem in (TOO_MANY_EVENTS, MISSING_PERMISSION):
+                    async with self.bot.sessions.begin() as session:
+                        await meetings.note_event_problem(session, server, shown.event_problem)
+                    break
 
 
 def _guild_id(interaction: discord.Interaction) -> int:

@@ -71,14 +71,18 @@ def parse_types(text: str) -> tuple[str, ...]:
     return validate_types(words)
 
 
-def validate_types(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+@cache
+def _codes_by_word() -> dict[str, str]:
+    """'o' -> 'O', 'open' -> 'O': each type's code and English name, any case."""
     names = type_names()
-    by_code = {code.lower(): code for code in names}
-    by_name = {name.lower(): code for code, name in names.items()}
+    return {**{name.lower(): code for code, name in names.items()}, **{code.lower(): code for code in names}}
+
+
+def validate_types(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    by_word = _codes_by_word()
     codes: set[str] = set()
     for value in values:
-        key = value.strip().lower()
-        code = by_code.get(key) or by_name.get(key)
+        code = by_word.get(value.strip().lower())
         if code is None:
             raise InvalidInput(
                 f"I don't know the meeting type “{text.excerpt(value, 20)}”. Use Meeting Guide codes or names, "

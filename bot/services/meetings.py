@@ -6,14 +6,17 @@ in step by `meeting_reminders` and the meetings cog; this module only stores wha
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
+import weakref
+from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import Executable, Result, Row, delete, func, select
+from sqlalchemy import Executable, Result, Row, Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import GuildSettings, MeetingReminderOptIn, MeetingRow
@@ -21,6 +24,7 @@ from bot.services import audit, recurrence, timezones
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.meeting_data import (
     DESCRIPTION_MAX,
+    DURATION_MAX,
     FELLOWSHIP_MAX,
     NAME_MAX,
     SLUG_MAX,
@@ -317,17 +321,34 @@ async def import_drafts(session: AsyncSession, guild_id: int, actor_id: int, dra
             _write(existing, merged)  # the origin (the feed's slug and date) is kept up to date either way
         except InvalidInput as refusal:
             refused.append((draft, refusal.message))
-    session.add_all(created_rows)
     ended: list[Meeting] = []
     held_back = 0
     if end_missing and feed_id is not None:
         ended, held_back = _end_missing(rows, feed_id, matched, now)
     await session.flush()
+    await _insert_all(session, created_rows, now)
     updated = [to_meeting(by_slug[meeting.slug]) for meeting in updated]
     created = [to_meeting(row) for row in created_rows]
     summary = f"{len(created)} new, {len(updated)} changed, {len(ended)} ended from {source}"
     await audit.record(session, guild_id, actor_id, "meeting.import", None, summary[:200])
     return ImportResult(created, updated, unchanged, ended, refused, held_back)
+
+
+async def _insert_all(session: AsyncSession, rows: list[MeetingRow], now: datetime) -> None:
+    """Insert new meetings in batches of one statement each: a first import brings thousands, and the
+    session inserts one row per statement when it must read each new id back."""
+    if not rows:
+        return
+    columns = [column.key for column in MeetingRow.__table__.columns if column.key != "id"]
+    for row in rows:
+        row.created_at = row.updated_at = now
+    values = [{key: getattr(row, key) for key in columns} for row in rows]
+    # Matched back by slug (unique in the server): asking for the ids in order would cost the batching.
+    table = cast(Table, MeetingRow.__table__)  # the table itself: the session's bulk path splits on None values
+    inserted = await session.execute(insert(table).returning(table.c.id, table.c.slug), values)
+    ids = {slug: new_id for new_id, slug in inserted}
+    for row in rows:
+        row.id = ids[row.slug]
 
 
 def _merged(current: Meeting, draft: MeetingDraft) -> MeetingDraft:
@@ -420,8 +441,8 @@ async def resolve(session: AsyncSession, guild_id: int, reference: str) -> Meeti
 
 
 async def all_in(session: AsyncSession, guild_id: int) -> list[Meeting]:
-    rows = await session.scalars(select(MeetingRow).where(MeetingRow.guild_id == guild_id)
-                                 .order_by(MeetingRow.name, MeetingRow.id))
+    rows = await _plain_rows(session, select(*_COLUMNS).where(MeetingRow.guild_id == guild_id)
+                             .order_by(MeetingRow.name, MeetingRow.id))
     return [to_meeting(r) for r in rows]
 
 
@@ -434,10 +455,37 @@ async def every_schedule(session: AsyncSession) -> list[MeetingTimes]:
 
 async def without_event(session: AsyncSession, guild_id: int | None = None) -> list[Meeting]:
     """Meetings with a place but no Discord event (refused earlier, or never made), to try again."""
-    query = select(MeetingRow).where(MeetingRow.event_id.is_(None), MeetingRow.place.is_not(None))
+    query = select(*_COLUMNS).where(MeetingRow.event_id.is_(None), MeetingRow.place.is_not(None))
     if guild_id is not None:
         query = query.where(MeetingRow.guild_id == guild_id)
-    return [to_meeting(r) for r in await session.scalars(query.order_by(MeetingRow.id))]
+    return [to_meeting(r) for r in await _plain_rows(session, query.order_by(MeetingRow.id))]
+
+
+async def servers_waiting_for_events(session: AsyncSession) -> list[int]:
+    """Servers with meetings that have a place but no Discord event."""
+    return list(await session.scalars(select(MeetingRow.guild_id).where(
+        MeetingRow.event_id.is_(None), MeetingRow.place.is_not(None)).distinct()))
+
+
+async def waiting_for_events(session: AsyncSession, guild_id: int, now: datetime) -> list[Meeting]:
+    """The server's meetings without a Discord event, soonest next meeting first: the order in which
+    free places on the Events tab (Discord allows 100) are given out."""
+    soonest: dict[int, Meeting] = {}
+    for entry in await _week(session, guild_id, now):
+        if entry.start > now and entry.meeting.event_id is None and entry.meeting.location.place is not None:
+            soonest.setdefault(entry.meeting.id, entry.meeting)
+    later = [m for m in await without_event(session, guild_id) if m.id not in soonest]
+    far_future = now + timedelta(days=3660)
+    later.sort(key=lambda m: m.next_occurrence(now) or far_future)
+    return [*soonest.values(), *later]
+
+
+async def note_event_problem(session: AsyncSession, guild_id: int, problem: str) -> None:
+    """Record why the server's meetings without an event have none, when the reason is the server's
+    (a missing permission, the event limit): one attempt told it, so no need to ask Discord for each."""
+    await session.execute(update(MeetingRow).where(
+        MeetingRow.guild_id == guild_id, MeetingRow.event_id.is_(None), MeetingRow.place.is_not(None),
+        or_(MeetingRow.event_problem.is_(None), MeetingRow.event_problem != problem)).values(event_problem=problem))
 
 
 async def search(session: AsyncSession, guild_id: int, text: str, limit: int = 25) -> list[Meeting]:
@@ -467,14 +515,55 @@ class Upcoming:
 async def upcoming(session: AsyncSession, guild_id: int, now: datetime, *, days: int = LIST_DAYS,
                    kind: MeetingKind | None = None, types: Iterable[str] = ()) -> list[Upcoming]:
     """Every occurrence from now (including those in progress) for `days` days, soonest first."""
-    query = select(*_COLUMNS).where(MeetingRow.guild_id == guild_id)
-    if kind is not None:
-        query = query.where(MeetingRow.kind == kind.value)
-    meetings = [to_meeting(r) for r in await _plain_rows(session, query)]
-    wanted = set(types)
-    if wanted:
-        meetings = [m for m in meetings if wanted <= set(m.types)]
-    return occurrences_between(meetings, now, now + timedelta(days=days))
+    entries: Sequence[Upcoming]
+    if days <= LIST_DAYS:
+        entries = await _week(session, guild_id, now)
+    else:
+        rows = list(await _plain_rows(session, select(*_COLUMNS).where(MeetingRow.guild_id == guild_id)))
+        entries = await asyncio.to_thread(_occurrences_of, rows, now - _LONGEST_MEETING, now + timedelta(days=days))
+    before, wanted = now + timedelta(days=days), set(types)
+    return [entry for entry in entries if entry.end > now and entry.start < before
+            and (kind is None or entry.meeting.kind is kind) and wanted <= set(entry.meeting.types)]
+
+
+@dataclass(frozen=True, slots=True)
+class _Week:
+    fingerprint: tuple[Any, ...]
+    day: date  # the UTC day whose week (and a day either side) `entries` covers
+    entries: tuple[Upcoming, ...]
+
+
+# A server's week of meetings, worked out once and kept (per database) until the server's meetings
+# change or the day turns: with 2,000 meetings that is a tenth of a second of work, and members ask
+# for the list far more often than moderators change it.
+_weeks: weakref.WeakKeyDictionary[Any, OrderedDict[int, _Week]] = weakref.WeakKeyDictionary()
+_WEEKS_KEPT = 512  # servers per database
+_LONGEST_MEETING = timedelta(minutes=DURATION_MAX)
+
+
+async def _week(session: AsyncSession, guild_id: int, now: datetime) -> tuple[Upcoming, ...]:
+    kept = _weeks.setdefault(session.get_bind().engine, OrderedDict())  # one cache per database
+    fingerprint = tuple((await _plain_rows(session, select(
+        func.count(MeetingRow.id), func.max(MeetingRow.updated_at), func.coalesce(func.sum(MeetingRow.id), 0))
+        .where(MeetingRow.guild_id == guild_id))).one())
+    day = now.astimezone(UTC).date()
+    week = kept.get(guild_id)
+    if week is None or week.fingerprint != fingerprint or week.day != day:
+        rows = list(await _plain_rows(session, select(*_COLUMNS).where(MeetingRow.guild_id == guild_id)))
+        midnight = datetime.combine(day, datetime.min.time(), UTC)
+        # Computed in a thread: the bot keeps answering everyone while a big server's week is worked out.
+        entries = await asyncio.to_thread(_occurrences_of, rows, midnight - _LONGEST_MEETING - timedelta(days=1),
+                                          midnight + timedelta(days=LIST_DAYS + 2))
+        week = _Week(fingerprint, day, tuple(entries))
+        kept[guild_id] = week
+    kept.move_to_end(guild_id)
+    while len(kept) > _WEEKS_KEPT:
+        kept.popitem(last=False)
+    return week.entries
+
+
+def _occurrences_of(rows: list[Row[Any]], after: datetime, before: datetime) -> list[Upcoming]:
+    return occurrences_between((to_meeting(row) for row in rows), after, before)
 
 
 def occurrences_between(meetings: Iterable[Meeting], now: datetime, before: datetime) -> list[Upcoming]:

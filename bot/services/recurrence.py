@@ -440,14 +440,39 @@ GAP_SCAN_YEARS = 60
 GAP_SCAN_MEETINGS = 400
 
 
+@lru_cache(maxsize=4096)
 def first_skipped_hour(recurrence: Recurrence) -> date | None:
-    """The first day within two years when the meeting's wall time doesn't exist (the clocks skip it)."""
+    """The first day within two years when the meeting's wall time doesn't exist (the clocks skip it).
+
+    Only a day the clocks change on can skip a time, so only those days are looked at: a zone has a
+    few in two years, and whether the rule meets on one is a question about a single day.
+    """
     tz = recurrence.tz
-    start = _naive_start(recurrence)
-    for local in _between(_rrule(recurrence), start, start + GAP_CHECK_HORIZON):
-        if not _exists(local, tz):
-            return local.date()
+    first = recurrence.starts_on
+    last = first + GAP_CHECK_HORIZON
+    for day in _change_days(recurrence.zone, first.year, last.year):
+        if not first <= day <= last or _exists(datetime.combine(day, recurrence.local_time), tz):
+            continue
+        around = datetime.combine(day, time())
+        if day in _local_dates(recurrence, around - timedelta(days=1), around + timedelta(days=2)):
+            return day
     return None
+
+
+@lru_cache(maxsize=1024)
+def _change_days(zone: str, first_year: int, last_year: int) -> tuple[date, ...]:
+    """The days in those years when the zone's clocks change (its UTC offset differs from one
+    midnight to the next)."""
+    tz = _zone(zone)
+    day, end = date(first_year, 1, 1), date(last_year, 12, 31)
+    found = []
+    offset = datetime.combine(day, time(), tz).utcoffset()
+    while day <= end:
+        following = datetime.combine(day + timedelta(days=1), time(), tz).utcoffset()
+        if following != offset:
+            found.append(day)
+        day, offset = day + timedelta(days=1), following
+    return tuple(found)
 
 
 def _between(parsed: rrulebase, lo: datetime, hi: datetime) -> list[datetime]:

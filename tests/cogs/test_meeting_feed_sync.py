@@ -6,7 +6,9 @@ the bot's own scheduler runs the daily sync with the clock moved (time-machine).
 
 from __future__ import annotations
 
+import asyncio
 import json
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -17,9 +19,10 @@ import pytest
 from bot.client import RecoveryBot
 from bot.services import meeting_feeds
 from bot.services.meeting_data import Meeting
+from cogs._meeting_events import MISSING_PERMISSION, TOO_MANY_EVENTS
 from tests.cogs.test_meetings import clock_at, reply_text, stored
 from tests.community import Community
-from tests.discord_double import DiscordDouble, Message, eventually
+from tests.discord_double import DiscordDouble, Message, P, eventually
 from tests.feed_site import FeedSite, in_person, online
 from tests.harness import bot_in_process
 
@@ -186,3 +189,78 @@ async def test_unusable_import_options_are_refused_kindly(
     text = reply_text(result)
     assert expected in text and "Something went wrong" not in text
     assert await stored(bot, community) == []
+
+
+async def import_file(community: Community, rows: list[dict[str, Any]]) -> str:
+    upload = community.double.attachment("feed.json", json.dumps(rows).encode())
+    result = await community.run("meeting import", file=upload)
+    await result.wait_for_followup()
+    return reply_text(result)
+
+
+def soonest_first(count: int) -> list[dict[str, Any]]:
+    """`count` daily online meetings at different hours tomorrow, in a shuffled order."""
+    rows = [online(f"meeting-{n:02d}", day=[0, 1, 2, 3, 4, 5, 6], time=f"{n % 24:02d}:10",
+                   end_time=f"{n % 24:02d}:50") for n in range(count)]
+    return rows[::2] + rows[1::2]
+
+
+async def test_an_import_fills_the_events_tab_soonest_first_and_stops_at_the_limit(
+    bot: RecoveryBot, community: Community
+) -> None:
+    community.double.max_scheduled_events = 5
+    await import_file(community, soonest_first(20))
+
+    def events() -> list[Any]:
+        return [e for e in community.double.scheduled_events(community.guild) if e.is_uncompleted]
+
+    await eventually(lambda: len(events()) == 5, "five events on the Events tab")
+    for _ in range(50):  # the bot records each event once Discord has answered
+        meetings = await stored(bot, community)
+        if sum(m.event_id is not None for m in meetings) == 5 and all(m.event_id or m.event_problem for m in meetings):
+            break
+        await asyncio.sleep(0.05)
+    shown = {m.id for m in meetings if m.event_id is not None}
+    nexts = sorted((m.next_occurrence(datetime.now(m.recurrence.tz)), m.id) for m in meetings)
+    assert shown == {meeting_id for _, meeting_id in nexts[:5]}  # the five soonest
+    waiting = [m for m in await stored(bot, community) if m.event_id is None]
+    assert {m.event_problem for m in waiting} == {TOO_MANY_EVENTS}
+    # One refused attempt told the bot the server is full: not one call per meeting.
+    assert len(community.double.requests_to("POST", "/guilds/{guild_id}/scheduled-events")) == 6
+
+
+async def test_without_manage_events_an_import_asks_discord_once(bot: RecoveryBot, community: Community) -> None:
+    bot_role = community.guild.roles[community.guild.bot_role_id]
+    bot_role.permissions &= ~int(P.MANAGE_EVENTS | P.CREATE_EVENTS)
+    await import_file(community, soonest_first(12))
+    await eventually(lambda: community.double.requests_to("POST", "/guilds/{guild_id}/scheduled-events"),
+                     "an attempt to add an event")
+
+    async def all_told() -> bool:
+        return all(m.event_problem == MISSING_PERMISSION for m in await stored(bot, community))
+
+    for _ in range(50):
+        if await all_told():
+            break
+        await asyncio.sleep(0.05)
+    assert await all_told()
+    assert len(community.double.requests_to("POST", "/guilds/{guild_id}/scheduled-events")) == 1
+
+
+async def test_a_whole_intergroup_list_pages_by_the_day(bot: RecoveryBot, community: Community) -> None:
+    await import_file(community, soonest_first(20))  # 20 a day: 140 in the week, 18 pages
+    listing = await community.run("meeting list", user=community.alice)
+
+    def shown() -> list[int]:
+        return [int(stamp) for stamp in re.findall(r"<t:(\d+):F>", json.dumps(listing.embeds))]
+
+    first_page = shown()
+    assert "Page 1 of 18" in listing.embeds[0]["footer"]["text"]
+    await community.double.click(listing.message, "meeting-list:later-day", user=community.alice)
+    await listing.wait_until(lambda r: "Page 1 of" not in json.dumps(r.embeds))
+    a_day_later, target = shown(), first_page[0] + 24 * 3600
+    assert a_day_later[0] <= target <= a_day_later[-1]  # the page with the first meeting a day on
+    page = int(re.search(r"Page (\d+) of", json.dumps(listing.embeds)).group(1))
+    assert page in (3, 4)
+    await community.double.click(listing.message, "meeting-list:earlier-day", user=community.alice)
+    await listing.wait_until(lambda r: "Page 1 of 18" in json.dumps(r.embeds))

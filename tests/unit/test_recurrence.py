@@ -179,3 +179,24 @@ def test_ending_a_series_stops_it_even_when_its_rule_counts_its_meetings() -> No
     starts = recurrence.occurrences(counted, utc(2026, 1, 1), utc(2026, 6, 1))
     assert [s.astimezone(ZoneInfo(NY)).date() for s in starts] == [date(2026, 1, 7), date(2026, 1, 14),
                                                                    date(2026, 1, 21)]
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(zone=st.sampled_from(["America/New_York", "Europe/London", "Australia/Lord_Howe", "America/Santiago",
+                             "Asia/Tehran", "Africa/Cairo", "America/Havana", "Pacific/Chatham", "UTC"]),
+       rule=st.sampled_from(RULES), at=st.sampled_from([time(0), time(0, 30), time(1, 30), time(2), time(2, 30),
+                                                        time(3), time(23, 30)]),
+       starts_on=st.dates(date(2024, 1, 1), date(2028, 12, 31)))
+def test_the_day_a_meetings_time_is_skipped_is_found_from_the_clock_change_days_alone(
+    zone: str, rule: str, at: time, starts_on: date
+) -> None:
+    """The check looks only at the days clocks change; it must find what walking every meeting finds."""
+    from dateutil.rrule import rrulestr
+
+    schedule = recurrence.Recurrence(rule, at, zone, starts_on)
+    tz = ZoneInfo(zone)
+    start = datetime.combine(starts_on, at)
+    walked = rrulestr(rule, dtstart=start).between(start, start + recurrence.GAP_CHECK_HORIZON, inc=True)
+    expected = next((local.date() for local in walked
+                     if local.replace(tzinfo=tz).astimezone(UTC).astimezone(tz).replace(tzinfo=None) != local), None)
+    assert recurrence.first_skipped_hour(schedule) == expected
