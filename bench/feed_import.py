@@ -39,9 +39,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.listing import list_calls
 from bot.db.engine import create_session_factory
 from bot.scheduler import Scheduler
-from bot.services import meeting_feeds, meetings
+from bot.services import meeting_feeds
 from bot.services.meeting_guide_import import parse_feed
 from tests.databases import Database, migrated_engine, postgres_url, sqlite_database
 from tests.feed_fixtures import big_feed, feed_bytes
@@ -101,22 +102,6 @@ async def follow(sessions: async_sessionmaker[AsyncSession]) -> int:
                                            sync_daily=True)).id
 
 
-async def list_calls(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[float], list[float], int]:
-    """Cold: the server's week worked out afresh (the first list of the day, or after a change);
-    warm: read from the week kept in memory, as every other list that day."""
-    cold: list[float] = []
-    warm: list[float] = []
-    found = 0
-    for call in range(LIST_CALLS):
-        if call % 4 == 0:
-            meetings._weeks.clear()  # a benchmark may look inside: forget every server's week
-        async with sessions() as session:
-            began = time.perf_counter()
-            found = len(await meetings.upcoming(session, GUILD, NOW))
-            (cold if call % 4 == 0 else warm).append(time.perf_counter() - began)
-    return cold, warm, found
-
-
 async def one_round(make_engine: Any) -> dict[str, Any]:
     rows = big_feed(ROWS, online_share=0.35)
     data = feed_bytes(rows)
@@ -131,7 +116,7 @@ async def one_round(make_engine: Any) -> dict[str, Any]:
     async with make_engine() as engine:
         sessions = create_session_factory(engine)
         results["full"] = await import_once(sessions, all_online, None)
-        results["list"] = await list_calls(sessions)
+        results["list"] = await list_calls(sessions, GUILD, NOW, LIST_CALLS, cold_every=4)
     return results
 
 

@@ -43,6 +43,7 @@ from typing import Any
 from sqlalchemy import delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bench.listing import list_calls
 from bot.db.engine import create_session_factory
 from bot.db.models import GuildSettings, Job, MeetingReminderOptIn, MeetingRow
 from bot.scheduler import Scheduler
@@ -200,22 +201,6 @@ async def clear_jobs(sessions: async_sessionmaker[AsyncSession]) -> None:
         await session.execute(delete(Job))
 
 
-async def list_calls(sessions: async_sessionmaker[AsyncSession]) -> tuple[list[float], list[float], int]:
-    """Cold: the server's week worked out afresh (the day's first list, or after a change); warm:
-    the week kept in memory, as every other list that day."""
-    cold: list[float] = []
-    warm: list[float] = []
-    found = 0
-    for call in range(LIST_CALLS):
-        if call % 5 == 0:
-            meetings._weeks.clear()  # a benchmark may look inside: forget every server's week
-        async with sessions() as session:
-            began = time.perf_counter()
-            found = len(await meetings.upcoming(session, BUSY_GUILD, NOW))
-            (cold if call % 5 == 0 else warm).append(time.perf_counter() - began)
-    return cold, warm, found
-
-
 def _median_split(splits: list[Split]) -> Split:
     med = statistics.median
     return Split(load=med(s.load for s in splits), write=med(s.write for s in splits),
@@ -244,7 +229,7 @@ async def measure(engine: AsyncEngine, label: str, rounds: int) -> None:
         upserts.append(await plan_once(sessions, scheduler))
     stored = await job_count(sessions)
     assert stored == inserts[0].jobs + 1, (stored, inserts[0].jobs)  # + the next daily planning run
-    cold, warm, found = await list_calls(sessions)
+    cold, warm, found = await list_calls(sessions, BUSY_GUILD, NOW, LIST_CALLS, cold_every=5)
 
     print(f"\n{label}: {count} meetings in {SERVERS} servers (seeded in {seeded:.1f} s), "
           f"{occurrences} occurrences in the next 8 days, {inserts[0].jobs} jobs (one per meeting with a step ahead); "
