@@ -61,15 +61,30 @@ class EventKeeper:
             return None, None, None if target is None else NO_PLACE
         try:
             event = await self._put(guild, meeting, existing, target)
-        except discord.Forbidden:
-            return None, None, MISSING_PERMISSION
         except discord.HTTPException as exc:
-            if exc.code == MAX_EVENTS:
-                return None, None, TOO_MANY_EVENTS
-            # The meeting stands whatever Discord says of its event; the daily run tries again.
-            log.warning("Discord refused the event of meeting %d: %s %s", meeting.id, exc.status, exc.code)
-            return None, None, REFUSED.format(detail=f"HTTP {exc.status}")
+            # The meeting stands whatever Discord says of its event; the reason is kept and it is tried again.
+            if isinstance(exc, discord.Forbidden):
+                problem = MISSING_PERMISSION
+            elif exc.code == MAX_EVENTS:
+                problem = TOO_MANY_EVENTS
+            else:
+                log.warning("Discord refused the event of meeting %d: %s %s", meeting.id, exc.status, exc.code)
+                problem = REFUSED.format(detail=f"HTTP {exc.status}")
+            return await self._without_stale_event(guild, meeting, problem)
         return event.id, target, None
+
+    async def _without_stale_event(self, guild: discord.Guild, meeting: Meeting,
+                                   problem: str) -> tuple[int | None, datetime | None, str]:
+        """After Discord refused to move a meeting's event: the old one would show the wrong time or place,
+        so it goes; if even that is refused, it stays the meeting's, so it is never left behind untracked."""
+        stale = await self.fetch(guild, meeting.event_id)
+        if stale is None:
+            return None, None, problem
+        try:
+            await self.remove(stale)
+        except discord.HTTPException:
+            return stale.id, meeting.event_start, problem
+        return None, None, problem
 
     async def _put(self, guild: discord.Guild, meeting: Meeting, existing: discord.ScheduledEvent | None,
                    start: datetime) -> discord.ScheduledEvent:

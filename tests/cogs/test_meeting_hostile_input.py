@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import pytest
@@ -130,6 +130,24 @@ async def test_when_discord_refuses_the_event_the_meeting_is_whole_and_the_moder
     [meeting] = await stored(bot, community)
     [event] = community.double.scheduled_events(community.guild)
     assert meeting.event_id == event.id and meeting.event_problem is None
+
+
+async def test_when_discord_refuses_to_move_an_event_the_stale_one_goes_and_comes_back_right(
+    bot: RecoveryBot, community: Community
+) -> None:
+    meeting_id = await make_meeting(bot, community)
+    [before] = community.double.scheduled_events(community.guild)
+    community.double.fail_next("PATCH", "/guilds/{guild_id}/scheduled-events/{event_id}", status=400)
+    edited = await community.run("meeting edit", meeting=str(meeting_id), time="20:00")
+    await edited.wait_for_followup()
+    text = reply_text(edited)
+    assert "Saved **Step Study**" in text and "Discord didn't accept it on the Events tab" in text
+    # The event at the old time would send people to the wrong hour: it is gone, not left behind.
+    assert [e.id for e in community.double.scheduled_events(community.guild)] == []
+    assert before.id not in [e.id for e in community.double.scheduled_events(community.guild)]
+    await bot.get_cog("Meetings").retry_missing_events(tomorrow_at(9))
+    [after] = community.double.scheduled_events(community.guild)
+    assert datetime.fromisoformat(after.scheduled_start_time) == tomorrow_at(20)
 
 
 @pytest.mark.parametrize("reference", ["99999999999999999999", "²", "٣", "-1", "x" * 5000])

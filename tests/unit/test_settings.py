@@ -7,7 +7,8 @@ import pytest
 from bot.settings import SettingsError, load_settings
 
 ALL_VARS = ("DISCORD_TOKEN", "DATABASE_URL", "BOT_SECRET_KEY", "DEV_GUILD_ID", "LOG_LEVEL", "DEFAULT_TIMEZONE",
-            "SHARD_COUNT", "SHARD_IDS", "DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", "DATA_DIR")
+            "SHARD_COUNT", "SHARD_IDS", "DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", "DATA_DIR",
+            "FEED_ALLOW_PRIVATE_HOSTS")
 
 
 @pytest.fixture(autouse=True)
@@ -73,3 +74,16 @@ def test_shards_and_urls_parse(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.discord_api_base_url == "http://127.0.0.1:8080/api"
     assert settings.log_level == "DEBUG"
     assert settings.resolved_database_url == "postgresql+asyncpg://u:p@db:5432/bot"
+
+
+@pytest.mark.parametrize(("value", "allowed"), [("", False), ("false", False), ("true", True), ("1", True)])
+def test_private_feed_hosts_are_refused_unless_allowed(monkeypatch: pytest.MonkeyPatch, value: str,
+                                                       allowed: bool) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("FEED_ALLOW_PRIVATE_HOSTS", value)
+    assert load_settings(env_file=None).feed_allow_private_hosts is allowed
+
+
+def test_a_setting_that_is_not_yes_or_no_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
+    [problem] = problems(monkeypatch, DISCORD_TOKEN="t", FEED_ALLOW_PRIVATE_HOSTS="maybe")
+    assert problem.startswith("FEED_ALLOW_PRIVATE_HOSTS")
