@@ -68,20 +68,23 @@ class FeedImports:
                 parsed = await self._parse(guild_id, fetched.body, feed_id=known.id if known else None)
                 _refuse_empty(parsed)
             except DomainError as problem:
-                if known is not None:
-                    async with self.bot.sessions.begin() as session:
-                        await meeting_feeds.record_attempt(session, known.id, now, problem=problem.message)
-                raise
+                if known is None:
+                    raise
+                stopping = known.sync_daily and not sync_daily  # a feed gone for good can still be stopped
+                async with self.bot.sessions.begin() as session:
+                    await meeting_feeds.record_attempt(session, known.id, now, problem=problem.message)
+                    if stopping:
+                        stopped = await meeting_feeds.follow(session, guild_id, address, actor_id, sync_daily=False)
+                        await meeting_feeds.book_sync(session, self.bot.scheduler, stopped, now)
+                if not stopping:
+                    raise
+                raise DomainError(f"{problem.message}\nI've stopped syncing this feed; its meetings stay as they "
+                                  "are.") from None
             async with self.bot.sessions.begin() as session:
                 feed = await meeting_feeds.follow(session, guild_id, address, actor_id, sync_daily=sync_daily)
                 await meeting_feeds.book_sync(session, self.bot.scheduler, feed, now)
             return await self._store(guild_id, actor_id, parsed, feed=feed, source=_source(address), fetched_at=now,
                                      etag=fetched.etag, last_modified=fetched.last_modified)
-
-    async def stop(self, guild_id: int, actor_id: int, url: str) -> FeedInfo:
-        address = str(check_url(url.strip(), allow_private=True))
-        async with self.bot.sessions.begin() as session:
-            return await meeting_feeds.stop(session, self.bot.scheduler, guild_id, address, actor_id)
 
     async def run_sync(self, job: DueJob) -> None:
         """The daily sync of one feed: changes are stored and summed up in the meetings log channel; a

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import MeetingFeed, MeetingRow
 from bot.scheduler import DueJob, NewJob, Scheduler
 from bot.services import audit, meeting_reminders, meetings
-from bot.services.errors import InvalidInput, NotFound
+from bot.services.errors import InvalidInput
 from bot.services.meeting_guide_import import FeedImport, RowKind, RowNote
 from bot.services.meetings import ImportResult
 from bot.services.text import escape_markdown, unescape_markdown
@@ -148,16 +148,6 @@ async def following_sync(session: AsyncSession, job: DueJob) -> NewJob | None:
     if feed is None or not feed.sync_daily:
         return None
     return sync_job(feed, job.due_at)
-
-
-async def stop(session: AsyncSession, scheduler: Scheduler, guild_id: int, url: str, actor_id: int) -> FeedInfo:
-    """Stop syncing a feed; its meetings stay as they are."""
-    row = await session.scalar(select(MeetingFeed).where(MeetingFeed.guild_id == guild_id, MeetingFeed.url == url))
-    if row is None:
-        raise NotFound("This server doesn't follow that feed. /config show lists the feeds it follows.")
-    info = await follow(session, guild_id, url, actor_id, sync_daily=False)
-    await book_sync(session, scheduler, info, datetime.now(UTC))
-    return info
 
 
 # -- what the moderator reads ------------------------------------------------------------------------

@@ -264,3 +264,16 @@ async def test_a_whole_intergroup_list_pages_by_the_day(bot: RecoveryBot, commun
     assert page in (3, 4)
     await community.double.click(listing.message, "meeting-list:earlier-day", user=community.alice)
     await listing.wait_until(lambda r: "Page 1 of 18" in json.dumps(r.embeds))
+
+
+async def test_a_feed_gone_for_good_can_still_be_stopped(
+    feed_bot: RecoveryBot, community: Community, site: FeedSite
+) -> None:
+    site.serve([online("big-book")])
+    await import_url(community, site.url)
+    site.status, site.body = 404, b"Not Found"
+    reply = await import_url(community, site.url, sync=False)
+    assert "not found at that address (HTTP 404)" in reply
+    assert "I've stopped syncing this feed; its meetings stay as they are." in reply
+    assert [j for j in await feed_bot.scheduler.jobs("meeting-feed:") if j.state == "pending"] == []
+    assert [m.slug for m in await stored(feed_bot, community)] == ["big-book"]
