@@ -117,11 +117,15 @@ async def test_a_feed_that_comes_back_broken_never_wipes_the_schedule(
 ) -> None:
     site.serve([online(f"meeting-{n}") for n in range(8)])
     await import_url(community, site.url)
-    for broken in (b"<html>Maintenance</html>", b"[]", json.dumps([in_person("x")]).encode()):
+    too_large = b"[" + b" " * 10_000_001 + b"]"
+    for broken in (b"<html>Maintenance</html>", b"[]", json.dumps([in_person("x")]).encode(), too_large):
         site.body = broken
         await run_sync(feed_bot)
-    assert len(log_posts(community)) == 3
-    assert all("The schedule is unchanged" in post.content for post in log_posts(community))
+    posts = log_posts(community)
+    assert len(posts) == 4
+    assert all("The schedule is unchanged" in post.content for post in posts)
+    assert "isn't valid JSON" in posts[0].content and "lists no online meetings" in posts[1].content
+    assert "bigger than the 10 MB limit" in posts[3].content
     now = datetime.now()
     assert all(m.next_occurrence(now.astimezone(m.recurrence.tz)) for m in await stored(feed_bot, community))
 
