@@ -170,8 +170,8 @@ def report(parsed: FeedImport, result: ImportResult, *, source: str) -> Report:
     refused = [RowNote(0, draft.origin.slug if draft.origin else draft.name, reason, RowKind.LIMIT
                        if "the most I keep" in reason else RowKind.OTHER) for draft, reason in result.refused]
     skipped = [*parsed.skipped, *refused]
-    counts = (f"{len(result.created)} new, {len(result.updated)} changed, {result.unchanged} unchanged"
-              + (f", {len(result.ended)} ended" if result.ended else "") + f", {len(skipped)} skipped")
+    counts = (f"{len(result.created):,} new, {len(result.updated):,} changed, {result.unchanged:,} unchanged"
+              + (f", {len(result.ended):,} ended" if result.ended else "") + f", {len(skipped):,} skipped")
     changed = bool(result.created or result.updated or result.ended)
     head = f"**Imported {source}**: {counts}." if changed else f"{NOTHING_CHANGED} in {source}: {counts}."
     lines = [head]
