@@ -42,7 +42,7 @@ from bot.services.meeting_data import (
     validate_slug,
 )
 from bot.services.recurrence import Recurrence
-from bot.services.text import escape_markdown, excerpt
+from bot.services.text import clean, escape_markdown, excerpt
 
 # An intergroup's whole online list fits; the Events tab shows the soonest 100 (Discord's limit).
 MAX_MEETINGS_PER_SERVER = 2000
@@ -419,7 +419,7 @@ def meeting_id(text: str) -> int | None:
 
 async def resolve(session: AsyncSession, guild_id: int, reference: str) -> Meeting:
     """A meeting from what was typed or picked: its id (from autocomplete), short name or name."""
-    text = reference.strip()
+    text = clean(reference, one_line=True)  # PostgreSQL refuses a NUL even in a query's parameter
     row = None
     picked = meeting_id(text)
     if picked is not None:

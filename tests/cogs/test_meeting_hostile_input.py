@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import date, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,7 +22,9 @@ from bot.services import meetings
 from bot.services.text import has_visible
 from tests.cogs.test_meetings import create, reply_text, stored, tomorrow_at
 from tests.community import Community
-from tests.discord_double import InteractionResult
+from tests.databases import postgres_database
+from tests.discord_double import DiscordDouble, InteractionResult
+from tests.harness import bot_in_process
 
 PYTHON_WORDS = ("Traceback", "Error", "unpack", "invalid literal", "NoneType", "object has no", "Something went wrong")
 
@@ -250,10 +254,23 @@ def string_options(commands: list[dict[str, Any]]) -> list[tuple[str, dict[str, 
     return found
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def any_database_bot(request: pytest.FixtureRequest, double: DiscordDouble, community: Community,
+                           tmp_path: Path) -> AsyncIterator[RecoveryBot]:
+    """The bot on SQLite, and on PostgreSQL where TEST_DATABASE_URL names one (it refuses what SQLite takes)."""
+    if request.param == "sqlite":
+        async with bot_in_process(double, tmp_path / "data") as started:
+            yield started
+        return
+    async with postgres_database() as url, bot_in_process(double, tmp_path / "data", database_url=url) as started:
+        yield started
+
+
 async def test_the_hostile_sweep_gets_a_kind_answer_everywhere_and_no_traceback(
-    bot: RecoveryBot, community: Community, caplog: pytest.LogCaptureFixture
+    any_database_bot: RecoveryBot, community: Community, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Every free-text option of every command, and every autocomplete, with odd values."""
+    bot = any_database_bot
     caplog.set_level(logging.INFO)
     reference = str(await make_meeting(bot, community))
     required: dict[str, dict[str, Any]] = {

@@ -176,6 +176,15 @@ async def test_a_server_keeps_at_most_2000_meetings(sessions: Sessions) -> None:
         assert len(await meetings.all_in(session, GUILD)) == 2000
 
 
+async def test_odd_references_are_simply_not_found(sessions: Sessions) -> None:
+    await add(sessions, draft("Monday Night Big Book"))
+    async with sessions() as session:
+        for odd in ("\x00", "big\x00book", "99999999999999999999", "²", "x" * 6000, "'; DROP TABLE meetings; --"):
+            with pytest.raises(NotFound):
+                await meetings.resolve(session, GUILD, odd)
+        assert (await meetings.resolve(session, GUILD, "Monday\x00 Night Big Book")).slug == "monday-night-big-book"
+
+
 async def test_search_finds_by_part_of_the_name_or_short_name(sessions: Sessions) -> None:
     big_book = await add(sessions, draft("Monday Night Big Book"))
     women = await add(sessions, draft("Women's Step Study", slug="wss"))
