@@ -42,8 +42,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bench.listing import list_calls
 from bot.db.engine import create_session_factory
 from bot.scheduler import Scheduler
-from bot.services import meeting_feeds
-from bot.services.meeting_guide_import import parse_feed
+from bot.services.meetings import feeds as meeting_feeds
+from bot.services.meetings.guide_import import parse_feed
 from tests.databases import Database, migrated_engine, postgres_url, sqlite_database
 from tests.feed_fixtures import big_feed, feed_bytes
 

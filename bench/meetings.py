@@ -47,7 +47,8 @@ from bench.listing import list_calls
 from bot.db.engine import create_session_factory
 from bot.db.models import GuildSettings, Job, MeetingReminderOptIn, MeetingRow
 from bot.scheduler import Scheduler
-from bot.services import meeting_reminders, meetings
+from bot.services import meetings
+from bot.services.meetings import reminders as meeting_reminders
 from tests.databases import Database, migrated_engine, postgres_url, sqlite_database
 
 SERVERS = 1000

@@ -12,9 +12,11 @@ from bot.checks import bot_can_post, manager_only, permission_names
 from bot.client import RecoveryBot
 from bot.db.types import utcnow
 from bot.render import CALM_BLUE, timestamp
-from bot.services import crisis, guild_config, meeting_feeds, meeting_reminders, meetings, setup_blueprint, timezones
+from bot.services import crisis, guild_config, meetings, setup_blueprint, timezones
 from bot.services.errors import DomainError
 from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
+from bot.services.meetings import actions as meeting_actions
+from bot.services.meetings import feeds as meeting_feeds
 from bot.services.setup_blueprint import Visibility
 from bot.views import BaseModal, OwnedView
 
@@ -155,11 +157,9 @@ class ServerSetup(commands.Cog):
     @app_commands.describe(offsets="Minutes before each meeting, e.g. 60, 10 (the default), or none")
     async def config_meeting_reminders(self, interaction: discord.Interaction, offsets: str) -> None:
         guild = _guild(interaction)
-        chosen = meetings.parse_offsets(offsets)
         async with self.bot.sessions.begin() as session:
-            saved = await meetings.set_reminder_offsets(session, guild.id, interaction.user.id, chosen)
-            await meeting_reminders.replan_many(session, self.bot.scheduler, await meetings.all_in(session, guild.id),
-                                                utcnow())
+            saved = await meeting_actions.set_channel_reminders(session, self.bot.scheduler, guild.id,
+                                                                interaction.user.id, offsets, utcnow())
         said = ", ".join(f"{m} min" for m in saved)
         text = f"Meeting channels now get a reminder {said} before each meeting." if saved else \
             "Meeting channels get no reminders now; members' own DM reminders still work."

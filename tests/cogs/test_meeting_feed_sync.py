@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from bot.client import RecoveryBot
-from bot.services import meeting_feeds
-from bot.services.meeting_data import Meeting
-from cogs._meeting_events import MISSING_PERMISSION, TOO_MANY_EVENTS
+from bot.services.meetings import feeds as meeting_feeds
+from bot.services.meetings.data import Meeting
+from cogs.meetings.events import MISSING_PERMISSION, TOO_MANY_EVENTS
 from tests.cogs.test_meetings import clock_at, reply_text, stored
 from tests.community import Community
 from tests.discord_double import DiscordDouble, Message, P, eventually

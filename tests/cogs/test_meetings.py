@@ -18,7 +18,7 @@ import time_machine
 
 from bot.client import RecoveryBot
 from bot.services import meetings
-from bot.services.meeting_data import Meeting
+from bot.services.meetings.data import Meeting
 from tests.community import Community
 from tests.discord_double import InteractionResult, P, eventually
 

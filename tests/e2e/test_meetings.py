@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.services import meeting_feeds
+from bot.services.meetings import feeds as meeting_feeds
 from tests.community import Community
 from tests.discord_double import DiscordDouble, InteractionResult, ScheduledEvent, eventually
 from tests.e2e.conftest import StartBot

@@ -14,12 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import AuditEntry, MeetingRow
 from bot.scheduler import Scheduler
-from bot.services import meeting_feeds, meetings
+from bot.services import meetings
 from bot.services.errors import InvalidInput
-from bot.services.meeting_data import Meeting, MeetingKind
-from bot.services.meeting_guide import export_feed
-from bot.services.meeting_guide_import import FeedImport, parse_feed
 from bot.services.meetings import ImportResult
+from bot.services.meetings import feeds as meeting_feeds
+from bot.services.meetings.data import Meeting, MeetingKind
+from bot.services.meetings.guide import export_feed
+from bot.services.meetings.guide_import import FeedImport, parse_feed
 from tests.feed_fixtures import big_feed, feed_bytes, raw
 
 Sessions = async_sessionmaker[AsyncSession]

@@ -15,9 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import JobState
 from bot.scheduler import DueJob, Scheduler
-from bot.services import meeting_reminders, meetings, recurrence
-from bot.services.meeting_data import Location, Meeting, MeetingDraft, MeetingKind, Place
-from bot.services.meeting_reminders import ANNOUNCE, EVENT_END, EVENT_START, PLAN, STEPS, OccurrenceJob, Step
+from bot.services import meetings, recurrence
+from bot.services.meetings import reminders as meeting_reminders
+from bot.services.meetings.data import Location, Meeting, MeetingDraft, MeetingKind, Place
+from bot.services.meetings.reminders import ANNOUNCE, EVENT_END, EVENT_START, PLAN, STEPS, OccurrenceJob, Step
 
 Sessions = async_sessionmaker[AsyncSession]
 

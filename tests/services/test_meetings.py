@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.models import MeetingRow
 from bot.services import audit, guild_config, meetings, recurrence
 from bot.services.errors import InvalidInput, NotFound
-from bot.services.meeting_data import SLUG_MAX, Location, Meeting, MeetingDraft, MeetingKind, Place
 from bot.services.meetings import ScheduleText
+from bot.services.meetings.data import SLUG_MAX, Location, Meeting, MeetingDraft, MeetingKind, Place
 from bot.services.recurrence import Recurrence
 
 Sessions = async_sessionmaker[AsyncSession]

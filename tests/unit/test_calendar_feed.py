@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 from icalendar import Calendar
 
 from bot.services import recurrence
-from bot.services.calendar_feed import calendar_ics
 from bot.services.errors import InvalidInput
-from bot.services.meeting_data import Location, Meeting, MeetingKind, Place
+from bot.services.meetings.calendar import calendar_ics
+from bot.services.meetings.data import Location, Meeting, MeetingKind, Place
 
 NY = "America/New_York"
 GENERATED = datetime(2026, 2, 1, 12, 0, tzinfo=UTC)

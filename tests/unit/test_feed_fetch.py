@@ -24,9 +24,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 from yarl import URL
 
-from bot.services import feed_fetch
 from bot.services.errors import DomainError
-from bot.services.feed_fetch import (
+from bot.services.meetings import feed_fetch as feed_fetch
+from bot.services.meetings.feed_fetch import (
     ACCEPT,
     USER_AGENT,
     FeedFetchError,

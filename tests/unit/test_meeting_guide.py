@@ -17,9 +17,9 @@ from referencing.jsonschema import DRAFT7
 
 from bot.services import recurrence
 from bot.services.errors import InvalidInput
-from bot.services.meeting_data import FeedOrigin, Location, Meeting, MeetingDraft, MeetingKind, Place
-from bot.services.meeting_guide import export_feed
-from bot.services.meeting_guide_import import FeedImport, parse_feed
+from bot.services.meetings.data import FeedOrigin, Location, Meeting, MeetingDraft, MeetingKind, Place
+from bot.services.meetings.guide import export_feed
+from bot.services.meetings.guide_import import FeedImport, parse_feed
 from bot.services.text import clean, has_visible
 
 SCHEMAS = Path(__file__).parents[1] / "data" / "meeting_guide"

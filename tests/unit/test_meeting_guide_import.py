@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from bot.services.errors import InvalidInput
-from bot.services.meeting_data import SLUG_MAX, Location, MeetingDraft, MeetingKind, Place
-from bot.services.meeting_guide_import import (
+from bot.services.meetings.data import SLUG_MAX, Location, MeetingDraft, MeetingKind, Place
+from bot.services.meetings.guide_import import (
     FEED_MAX_BYTES,
     FEED_MAX_ROWS,
     FeedImport,

@@ -1,4 +1,4 @@
-"""/meeting: recurring meetings, their reminders, the Events tab, calendar and Meeting Guide feeds."""
+"""The /meeting commands and the jobs that follow meetings: reminders, the Events tab, the daily plan and sync."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ import io
 import json
 import logging
 from collections import defaultdict
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import discord
 from discord import app_commands
@@ -22,22 +21,19 @@ from bot.db.types import utcnow
 from bot.dm import send_dm
 from bot.render import plain, timestamp
 from bot.scheduler import DueJob, NewJob
-from bot.services import (
-    calendar_feed,
-    guild_config,
-    meeting_feeds,
-    meeting_guide,
-    meeting_reminders,
-    meetings,
-    recurrence,
-    timezones,
-)
+from bot.services import guild_config, meetings, recurrence, timezones
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.meeting_data import (
+from bot.services.meetings import ImportResult, ScheduleText
+from bot.services.meetings import actions as meeting_actions
+from bot.services.meetings import calendar as calendar_feed
+from bot.services.meetings import feeds as meeting_feeds
+from bot.services.meetings import guide as meeting_guide
+from bot.services.meetings import reminders as meeting_reminders
+from bot.services.meetings.actions import WHOLE_SERIES, MeetingFields
+from bot.services.meetings.data import (
     KIND_LABELS,
     Location,
     Meeting,
-    MeetingDraft,
     MeetingKind,
     Place,
     parse_types,
@@ -45,12 +41,11 @@ from bot.services.meeting_data import (
     validate_phone,
     validate_url,
 )
-from bot.services.meeting_reminders import OccurrenceJob
-from bot.services.meetings import ImportResult, ScheduleText
+from bot.services.meetings.reminders import OccurrenceJob
 from bot.tasks import create_task
-from cogs._meeting_events import MISSING_PERMISSION, TOO_MANY_EVENTS, EventKeeper
-from cogs._meeting_feeds import FeedImports
-from cogs._meeting_views import (
+from cogs.meetings.events import MISSING_PERMISSION, TOO_MANY_EVENTS, EventKeeper
+from cogs.meetings.feeds import FeedImports
+from cogs.meetings.views import (
     ConfirmDelete,
     ListPager,
     ReminderPanel,
@@ -75,7 +70,6 @@ CLEAR_CHOICES = [
     app_commands.Choice(name="fellowship", value="fellowship"),
     app_commands.Choice(name="phone number", value="phone"),
 ]
-WHOLE_SERIES = "series"
 MeetingChannel = discord.VoiceChannel | discord.StageChannel | discord.TextChannel
 
 
@@ -157,21 +151,15 @@ class Meetings(commands.Cog):
             raise InvalidInput("Which days? Give `days` such as “Mon, Thu”, or a `rule` such as "
                                f"{recurrence.RULE_EXAMPLES}.")
         now = utcnow()
-        async with self.bot.sessions() as session:
-            default_zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
         schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts, ends=ends)
-        # Checking a rule can take milliseconds of walking it: not on the event loop.
-        checked = await asyncio.to_thread(meetings.build_recurrence, schedule, default_zone=default_zone,
-                                          today=_today(now, zone or default_zone))
+        fields = MeetingFields(
+            name=name, kind=MeetingKind(kind.value), duration_minutes=duration, location=location,
+            types=_types(types), description=description, fellowship=fellowship,
+            facilitator_role_id=facilitator.id if facilitator else None, ping_role_id=_ping_id(ping),
+        )
         async with self.bot.sessions.begin() as session:
-            draft = MeetingDraft(
-                name=name, kind=MeetingKind(kind.value), recurrence=checked,
-                duration_minutes=duration, location=location,
-                types=_types(types), description=description, fellowship=fellowship,
-                facilitator_role_id=facilitator.id if facilitator else None, ping_role_id=_ping_id(ping),
-            )
-            created = await meetings.create(session, guild_id, interaction.user.id, draft)
-            await meeting_reminders.plan(session, self.bot.scheduler, [created], now)
+            created = await meeting_actions.add(session, self.bot.scheduler, guild_id, interaction.user.id, schedule,
+                                                fields, now, fallback_zone=self.bot.settings.default_timezone)
         await self.confirm_change(interaction, created.id, now, "Added **{name}**. Members can find it with "
                                   "/meeting list.")
 
@@ -203,35 +191,30 @@ class Meetings(commands.Cog):
         clear_end = clear is not None and clear.value == "ends"
         schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts,
                                 ends=None if clear_end else ends, clear_end=clear_end)
-        rec = await asyncio.to_thread(meetings.build_recurrence, schedule, default_zone=current.recurrence.zone,
-                                      today=_today(now, zone or current.recurrence.zone), current=current.recurrence)
+        changes: dict[str, Any] = {}
+        if channel is not None or link is not None or phone is not None:
+            changes["location"] = _location(channel, link, phone, current.location)
+        if clear is not None and clear.value == "phone":
+            changes["location"] = _without_phone(changes.get("location", current.location))
+        for field, value in (("name", name), ("description", description), ("fellowship", fellowship),
+                             ("duration_minutes", duration)):
+            if value is not None:
+                changes[field] = value
+        if kind is not None:
+            changes["kind"] = MeetingKind(kind.value)
+        if types is not None:
+            changes["types"] = _types(types)
+        if facilitator is not None:
+            changes["facilitator_role_id"] = facilitator.id
+        if ping is not None:
+            changes["ping_role_id"] = _ping_id(ping)
+        cleared = {"description": "description", "ping": "ping_role_id", "facilitator": "facilitator_role_id",
+                   "fellowship": "fellowship"}
+        if clear and clear.value in cleared:
+            changes[cleared[clear.value]] = None
         async with self.bot.sessions.begin() as session:
-            changes: dict[str, Any] = {"recurrence": rec}
-            if channel is not None or link is not None or phone is not None:
-                changes["location"] = _location(channel, link, phone, current.location)
-            if clear is not None and clear.value == "phone":
-                changes["location"] = _without_phone(changes.get("location", current.location))
-            for field, value in (("name", name), ("description", description), ("fellowship", fellowship),
-                                 ("duration_minutes", duration)):
-                if value is not None:
-                    changes[field] = value
-            if kind is not None:
-                changes["kind"] = MeetingKind(kind.value)
-            if types is not None:
-                changes["types"] = _types(types)
-            if facilitator is not None:
-                changes["facilitator_role_id"] = facilitator.id
-            if ping is not None:
-                changes["ping_role_id"] = _ping_id(ping)
-            cleared = {"description": "description", "ping": "ping_role_id", "facilitator": "facilitator_role_id",
-                       "fellowship": "fellowship"}
-            if clear and clear.value in cleared:
-                changes[cleared[clear.value]] = None
-            draft = dataclasses.replace(meetings.draft_of(current), **changes)
-            if draft == meetings.draft_of(current):
-                raise InvalidInput("That changes nothing. Give at least one new detail, such as `time`.")
-            updated = await meetings.replace_details(session, guild_id, current.id, interaction.user.id, draft)
-            await meeting_reminders.replan(session, self.bot.scheduler, updated, now)
+            updated = await meeting_actions.change(session, self.bot.scheduler, guild_id, interaction.user.id,
+                                                   current, schedule, changes, now)
         await self.confirm_change(interaction, updated.id, now, "Saved **{name}**. Reminders and the Events tab "
                                   "now follow the new details.")
 
@@ -242,28 +225,18 @@ class Meetings(commands.Cog):
         guild_id = _guild_id(interaction)
         now = utcnow()
         async with self.bot.sessions.begin() as session:
-            current = await meetings.resolve(session, guild_id, meeting)
-            whole_series = date.strip().lower() == WHOLE_SERIES
-            if whole_series:
-                upcoming = current.next_occurrence(now)
-                changed = await meetings.end_series(session, guild_id, current.id, interaction.user.id, now)
-            else:
-                day = meetings.cancellable_date(date, _today(now, current.recurrence.zone))
-                upcoming = meetings.occurrence_on(current, day)
-                if upcoming is not None and upcoming <= now:
-                    raise InvalidInput(f"The {day:%A %d %B} meeting has already started, so I can't cancel it.")
-                changed = await meetings.skip_occurrence(session, guild_id, current.id, interaction.user.id, day)
-            recipients = await meetings.reminder_recipients(session, current.id)
-            await meeting_reminders.replan(session, self.bot.scheduler, changed, now)
+            cancelled = await meeting_actions.cancel(session, self.bot.scheduler, guild_id, interaction.user.id,
+                                                     meeting, date, now)
         await interaction.response.defer(ephemeral=True, thinking=True)
-        shown = await self.refresh_event(guild_id, changed.id, now)
+        shown = await self.refresh_event(guild_id, cancelled.meeting.id, now)
         told = 0
-        if upcoming is not None:
-            told = await self.tell_cancelled(shown, upcoming, recipients, interaction.guild)
-        if whole_series:
+        if cancelled.start is not None:
+            told = await self.tell_cancelled(shown, cancelled.start, cancelled.recipients, interaction.guild)
+        if cancelled.whole_series:
             what = "The series has ended"
         else:
-            what = f"Cancelled **{plain(shown.name)}** on {timestamp(upcoming, 'F') if upcoming else day.isoformat()}"
+            when = timestamp(cancelled.start, "F") if cancelled.start else f"{cancelled.day:%d %B %Y}"
+            what = f"Cancelled **{plain(shown.name)}** on {when}"
         await interaction.followup.send(
             f"{what}. I told {member_count_words(told)} who asked for reminders.",
             embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
@@ -278,8 +251,8 @@ class Meetings(commands.Cog):
 
         async def really_delete() -> str:
             async with self.bot.sessions.begin() as session:
-                gone = await meetings.delete_meeting(session, guild_id, current.id, interaction.user.id)
-                await meeting_reminders.unplan(session, self.bot.scheduler, gone.id)
+                gone = await meeting_actions.delete(session, self.bot.scheduler, guild_id, interaction.user.id,
+                                                    current.id)
             guild = self.bot.get_guild(guild_id)
             event = await self.events.fetch(guild, gone.event_id) if guild else None
             if event is not None:
@@ -508,16 +481,12 @@ class Meetings(commands.Cog):
         async def save(minutes: int, previous: int | None) -> datetime | None:
             now = utcnow()
             async with self.bot.sessions.begin() as session:
-                if minutes:
-                    await meetings.opt_in(session, meeting_id, user_id, minutes)
-                    await meeting_reminders.plan(session, self.bot.scheduler, [found], now)
-                else:
-                    await meetings.opt_out(session, meeting_id, user_id)
+                await meeting_actions.choose_reminder(session, self.bot.scheduler, found, user_id, minutes or None, now)
             return found.next_occurrence(now)
 
         state = f"You get a DM {offset_words(current)} each time." if current else "You have no reminder for it."
         panel = ReminderPanel(user_id, found, current, save)
-        await interaction.response.send_message(f"**{found.name}**: {state}", view=panel, ephemeral=True)
+        await interaction.response.send_message(f"**{plain(found.name)}**: {state}", view=panel, ephemeral=True)
         panel.origin = interaction
 
     async def tell_cancelled(self, meeting: Meeting, start: datetime, recipients: list[int],
@@ -649,14 +618,6 @@ def _guild_id(interaction: discord.Interaction) -> int:
     return interaction.guild_id
 
 
-def _today(now: datetime, zone: str) -> date:
-    """Today's date where the meeting is; a mistyped zone is reported by the validation that follows."""
-    try:
-        return now.astimezone(ZoneInfo(timezones.validate(zone))).date()
-    except InvalidInput:
-        return now.date()
-
-
 def _location(channel: MeetingChannel | None, link: str | None, phone: str | None = None,
               current: Location | None = None) -> Location:
     """Where a meeting happens from the options given; an edit keeps what it doesn't replace (the
@@ -704,6 +665,3 @@ def _ping_id(role: discord.Role | None) -> int | None:
 def _choice_name(meeting: Meeting) -> str:
     return f"{meeting.name} · {recurrence.describe(meeting.recurrence)}"[:100]
 
-
-async def setup(bot: RecoveryBot) -> None:
-    await bot.add_cog(Meetings(bot))

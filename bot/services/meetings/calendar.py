@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from dateutil.parser import parse as parse_datetime
 from icalendar import Calendar, Event, vRecur
 
-from bot.services.meeting_data import Meeting, describe_types
+from bot.services.meetings.data import Meeting, describe_types
 from bot.services.recurrence import LATEST_DATE, Recurrence, first_occurrence
 
 log = logging.getLogger(__name__)

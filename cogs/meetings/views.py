@@ -12,8 +12,8 @@ import discord
 from bot.dm import DMS_CLOSED_HINT, send_dm
 from bot.render import CALM_BLUE, link, plain, timestamp
 from bot.services import recurrence
-from bot.services.meeting_data import KIND_LABELS, Meeting, Place, describe_types
 from bot.services.meetings import Upcoming
+from bot.services.meetings.data import KIND_LABELS, Meeting, Place, describe_types
 from bot.views import OwnedView, PersistentButton
 
 PAGE_SIZE = 8

@@ -34,7 +34,7 @@ from typing import Any
 
 from bot.services import recurrence, text, timezones
 from bot.services.errors import InvalidInput
-from bot.services.meeting_data import (
+from bot.services.meetings.data import (
     ADDRESS_MAX,
     DEFAULT_DURATION,
     DESCRIPTION_MAX,
@@ -56,7 +56,7 @@ from bot.services.meeting_data import (
     validate_types,
     validate_url,
 )
-from bot.services.meeting_guide import FEED_DAYS, ONLINE_CODE
+from bot.services.meetings.guide import FEED_DAYS, ONLINE_CODE
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,7 @@ import io
 import logging
 from collections import defaultdict
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import datetime
 
 import discord
 
@@ -22,12 +21,14 @@ from bot.client import RecoveryBot
 from bot.db.types import utcnow
 from bot.render import plain
 from bot.scheduler import DueJob
-from bot.services import guild_config, meeting_feeds, meetings
+from bot.services import guild_config, meetings
 from bot.services.errors import DomainError, InvalidInput
-from bot.services.feed_fetch import FeedFetchError, check_url, fetch_feed
-from bot.services.meeting_feeds import FeedInfo, Report
-from bot.services.meeting_guide_import import FEED_MAX_BYTES, FeedImport, parse_feed
 from bot.services.meetings import ImportResult
+from bot.services.meetings import feeds as meeting_feeds
+from bot.services.meetings.actions import local_today
+from bot.services.meetings.feed_fetch import FeedFetchError, check_url, fetch_feed
+from bot.services.meetings.feeds import FeedInfo, Report
+from bot.services.meetings.guide_import import FEED_MAX_BYTES, FeedImport, parse_feed
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +130,8 @@ class FeedImports:
         async with self.bot.sessions() as session:
             zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
         # Thousands of rows: a thread, so everyone else's commands are answered meanwhile.
-        return await asyncio.to_thread(parse_feed, raw, default_zone=zone, today=_today(zone), feed_id=feed_id)
+        return await asyncio.to_thread(parse_feed, raw, default_zone=zone, today=local_today(utcnow(), zone),
+                                       feed_id=feed_id)
 
     async def _store(self, guild_id: int, actor_id: int, parsed: FeedImport, *, feed: FeedInfo | None, source: str,
                      fetched_at: datetime | None = None, etag: str | None = None,
@@ -173,7 +175,3 @@ def _refuse_empty(parsed: FeedImport) -> None:
 
 def _source(url: str) -> str:
     return f"the feed at <{url}>"
-
-
-def _today(zone: str) -> date:
-    return utcnow().astimezone(ZoneInfo(zone)).date()

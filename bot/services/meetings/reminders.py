@@ -28,7 +28,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.types import utcnow
 from bot.scheduler import DueJob, Handler, NewJob, Scheduler
 from bot.services import meetings
-from bot.services.meeting_data import Meeting, MeetingTimes
+from bot.services.meetings.data import Meeting, MeetingTimes
 
 ANNOUNCE = "meeting.announce"  # a post in the meeting's channel, N minutes before
 REMIND = "meeting.remind"  # DMs to the members who asked, N minutes before

@@ -19,10 +19,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import MeetingFeed, MeetingRow
 from bot.scheduler import DueJob, NewJob, Scheduler
-from bot.services import audit, meeting_reminders, meetings
+from bot.services import audit, meetings
 from bot.services.errors import InvalidInput
-from bot.services.meeting_guide_import import FeedImport, RowKind, RowNote
 from bot.services.meetings import ImportResult
+from bot.services.meetings import reminders as meeting_reminders
+from bot.services.meetings.guide_import import FeedImport, RowKind, RowNote
 from bot.services.text import escape_markdown, unescape_markdown
 
 MAX_FEEDS_PER_SERVER = 5

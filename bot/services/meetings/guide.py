@@ -20,7 +20,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from bot.services import recurrence
-from bot.services.meeting_data import Meeting
+from bot.services.meetings.data import Meeting
 
 FEED_SLUG_MAX = 64  # meeting.schema.json: slug maxLength 64
 # Not in the spec's type list or schema: TSML adds it for meetings with a conference link. Every meeting here is

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 import discord
 
-from bot.services.meeting_data import Meeting, Place, describe_types
+from bot.services.meetings.data import Meeting, Place, describe_types
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,13 @@
+"""Typed models of everything the bot stores, one module per area; importing this package registers every
+table with `Base.metadata`, which Alembic reads.
+
+A new area adds its module here and a migration under migrations/versions.
+"""
+
+from __future__ import annotations
+
+from bot.db.models.core import AuditEntry, AutoId, BotState, GuildSettings, Job, JobState
+from bot.db.models.meetings import MeetingFeed, MeetingReminderOptIn, MeetingRow
+
+__all__ = ["AuditEntry", "AutoId", "BotState", "GuildSettings", "Job", "JobState", "MeetingFeed",
+           "MeetingReminderOptIn", "MeetingRow"]
