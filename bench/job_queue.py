@@ -15,8 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bot import clock
 from bot.db.engine import create_session_factory
-from bot.db.types import utcnow
 from bot.scheduler import DueJob, Scheduler
 from tests.databases import Database, migrated_engine, postgres_url, sqlite_database
 
@@ -29,7 +29,7 @@ async def measure(database: Database, label: str, jobs: int) -> None:
             return None
 
         scheduler.register("bench", noop)
-        now = utcnow()
+        now = clock.now()
         began = time.perf_counter()
         for i in range(jobs):
             await scheduler.schedule("bench", f"bench:{i}", now, {"i": i})

@@ -32,8 +32,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import ColumnDefault
 
+from bot.clock import now as current_time
 from bot.db.models import Job, JobState
-from bot.db.types import utcnow
 from bot.tasks import create_task
 
 log = logging.getLogger(__name__)
@@ -107,7 +107,7 @@ class Scheduler:
         worker_id: str | None = None,
         shard_ids: Sequence[int] | None = None,
         shard_count: int | None = None,
-        clock: Callable[[], datetime] = utcnow,
+        clock: Callable[[], datetime] = current_time,
         lease: timedelta = timedelta(minutes=5),
         max_idle: float = 30.0,
         retry_base: timedelta = timedelta(seconds=30),

@@ -8,9 +8,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import clock
 from bot.checks import bot_can_post, manager_only, permission_names
 from bot.client import RecoveryBot
-from bot.db.types import utcnow
 from bot.render import CALM_BLUE, timestamp
 from bot.services import crisis, guild_config, meetings, setup_blueprint, timezones
 from bot.services.errors import DomainError
@@ -159,7 +159,7 @@ class ServerSetup(commands.Cog):
         guild = _guild(interaction)
         async with self.bot.sessions.begin() as session:
             saved = await meeting_actions.set_channel_reminders(session, self.bot.scheduler, guild.id,
-                                                                interaction.user.id, offsets, utcnow())
+                                                                interaction.user.id, offsets, clock.now())
         said = ", ".join(f"{m} min" for m in saved)
         text = f"Meeting channels now get a reminder {said} before each meeting." if saved else \
             "Meeting channels get no reminders now; members' own DM reminders still work."

@@ -38,7 +38,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if instant.tzinfo is None:
             return instant.replace(tzinfo=UTC)
         return instant.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)

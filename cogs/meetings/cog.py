@@ -15,9 +15,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot import clock
 from bot.checks import moderator_only
 from bot.client import RecoveryBot
-from bot.db.types import utcnow
 from bot.dm import send_dm
 from bot.render import plain, timestamp
 from bot.scheduler import DueJob, NewJob
@@ -97,7 +97,7 @@ class Meetings(commands.Cog):
         scheduler.register(meeting_feeds.SYNC, self.feeds.run_sync, max_attempts=2, then=self._following_sync)
         # Planning runs in the queue, not here, so start-up stays quick with many meetings. After
         # downtime the overdue daily run catches up by itself; this only matters on a first start.
-        await meeting_reminders.book_daily_plan(scheduler, utcnow())
+        await meeting_reminders.book_daily_plan(scheduler, clock.now())
 
     async def cog_unload(self) -> None:
         for task in list(self._background):
@@ -150,7 +150,7 @@ class Meetings(commands.Cog):
         if days is None and rule is None:
             raise InvalidInput("Which days? Give `days` such as “Mon, Thu”, or a `rule` such as "
                                f"{recurrence.RULE_EXAMPLES}.")
-        now = utcnow()
+        now = clock.now()
         schedule = ScheduleText(days=days, time=time, zone=zone, rule=rule, starts=starts, ends=ends)
         fields = MeetingFields(
             name=name, kind=MeetingKind(kind.value), duration_minutes=duration, location=location,
@@ -185,7 +185,7 @@ class Meetings(commands.Cog):
         clear: app_commands.Choice[str] | None = None, phone: str | None = None,
     ) -> None:
         guild_id = _guild_id(interaction)
-        now = utcnow()
+        now = clock.now()
         async with self.bot.sessions() as session:
             current = await meetings.resolve(session, guild_id, meeting)
         clear_end = clear is not None and clear.value == "ends"
@@ -223,7 +223,7 @@ class Meetings(commands.Cog):
     @app_commands.describe(meeting="The meeting", date="Which date (suggested as you type), or the whole series")
     async def cancel(self, interaction: discord.Interaction, meeting: str, date: str) -> None:
         guild_id = _guild_id(interaction)
-        now = utcnow()
+        now = clock.now()
         async with self.bot.sessions.begin() as session:
             cancelled = await meeting_actions.cancel(session, self.bot.scheduler, guild_id, interaction.user.id,
                                                      meeting, date, now)
@@ -276,7 +276,7 @@ class Meetings(commands.Cog):
             stored = await meetings.all_in(session, guild_id)
         if not stored:
             raise InvalidInput("There are no meetings to export yet. Add one with /meeting create.")
-        feed = await asyncio.to_thread(meeting_guide.export_feed, stored, updated=utcnow())
+        feed = await asyncio.to_thread(meeting_guide.export_feed, stored, updated=clock.now())
         data = json.dumps(feed.rows, indent=2, ensure_ascii=False).encode()
         lines = [f"Exported {len(feed.rows)} meeting{'s' if len(feed.rows) != 1 else ''} in the Meeting Guide format."]
         lines += [f"• Left out **{plain(m.name)}**: {reason}" for m, reason in feed.left_out[:10]]
@@ -339,7 +339,7 @@ class Meetings(commands.Cog):
         type_codes = _types(type) if type is not None else ()
         if type is not None and not type_codes:
             raise InvalidInput("Give a meeting type to filter by, such as Women or W (suggested as you type).")
-        now = utcnow()
+        now = clock.now()
         async with self.bot.sessions() as session:
             entries = await meetings.upcoming(session, guild_id, now, kind=MeetingKind(kind.value) if kind else None,
                                               types=type_codes)
@@ -369,7 +369,7 @@ class Meetings(commands.Cog):
         guild_name = interaction.guild.name if interaction.guild else "Meetings"
         name = chosen[0].name if meeting else f"{guild_name} meetings"
         data, left_out = await asyncio.to_thread(calendar_feed.calendar_export, chosen, calendar_name=name,
-                                                 generated_at=utcnow())
+                                                 generated_at=clock.now())
         filename = f"{chosen[0].slug if meeting else 'meetings'}.ics"
         note = ""
         if left_out:
@@ -408,7 +408,7 @@ class Meetings(commands.Cog):
             except DomainError:  # not a meeting (yet): no dates to suggest
                 return []
         choices = [app_commands.Choice(name="The whole series (no more meetings)", value=WHOLE_SERIES)]
-        for start in meetings.upcoming_dates(found, utcnow(), 20):
+        for start in meetings.upcoming_dates(found, clock.now(), 20):
             local = start.astimezone(found.recurrence.tz)
             choices.append(app_commands.Choice(name=f"{local:%A %d %B %Y, %H:%M} ({found.recurrence.zone})",
                                                value=local.date().isoformat()))
@@ -466,7 +466,7 @@ class Meetings(commands.Cog):
         async with self.bot.sessions() as session:
             found = await meetings.get(session, guild_id, meeting_id)
             reminder = await meetings.reminder_of(session, meeting_id, interaction.user.id)
-        embed = meeting_embed(found, utcnow(), reminder=reminder,
+        embed = meeting_embed(found, clock.now(), reminder=reminder,
                               for_moderator=interaction.permissions.manage_events)
         view = remind_me_view(found.id)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=True)
@@ -479,7 +479,7 @@ class Meetings(commands.Cog):
             current = await meetings.reminder_of(session, meeting_id, user_id)
 
         async def save(minutes: int, previous: int | None) -> datetime | None:
-            now = utcnow()
+            now = clock.now()
             async with self.bot.sessions.begin() as session:
                 await meeting_actions.choose_reminder(session, self.bot.scheduler, found, user_id, minutes or None, now)
             return found.next_occurrence(now)
@@ -492,7 +492,7 @@ class Meetings(commands.Cog):
     async def tell_cancelled(self, meeting: Meeting, start: datetime, recipients: list[int],
                              guild: discord.Guild | None) -> int:
         """DM everyone who asked for reminders that this date is off; returns how many got it."""
-        text = cancelled_dm(meeting, start, meeting.next_occurrence(utcnow()), guild.name if guild else "")
+        text = cancelled_dm(meeting, start, meeting.next_occurrence(clock.now()), guild.name if guild else "")
         return await self.dm_members(recipients, content=text)
 
     async def dm_members(self, user_ids: list[int], **message: Any) -> int:
@@ -512,7 +512,7 @@ class Meetings(commands.Cog):
         """The job's meeting and occurrence, or None when that occurrence is off (or, for a
         reminder, already started)."""
         occurrence = OccurrenceJob.from_payload(job.payload)
-        if before_start and utcnow() >= occurrence.start:
+        if before_start and clock.now() >= occurrence.start:
             return None
         async with self.bot.sessions() as session:
             meeting = await meetings.find(session, occurrence.meeting_id)
@@ -582,14 +582,14 @@ class Meetings(commands.Cog):
                 await meetings.record_event(session, meeting.id, None, None, None)
         # The freed slot (Discord allows 100 upcoming events) goes to the soonest waiting meeting,
         # which is usually this one's next occurrence.
-        await self.retry_missing_events(max(utcnow(), occurrence.start + meeting.duration), job.guild_id)
+        await self.retry_missing_events(max(clock.now(), occurrence.start + meeting.duration), job.guild_id)
 
     async def _following_sync(self, job: DueJob) -> NewJob | None:
         async with self.bot.sessions() as session:
             return await meeting_feeds.following_sync(session, job)
 
     async def run_plan(self, job: DueJob) -> None:
-        now = utcnow()
+        now = clock.now()
         async with self.bot.sessions.begin() as session:
             await meeting_reminders.plan_everything(session, self.bot.scheduler, now)
         await self.retry_missing_events(now)

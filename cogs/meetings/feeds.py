@@ -17,8 +17,8 @@ from datetime import datetime
 
 import discord
 
+from bot import clock
 from bot.client import RecoveryBot
-from bot.db.types import utcnow
 from bot.render import plain
 from bot.scheduler import DueJob
 from bot.services import guild_config, meetings
@@ -61,7 +61,7 @@ class FeedImports:
         async with self._turns[guild_id]:
             async with self.bot.sessions() as session:
                 known = next((f for f in await meeting_feeds.of_server(session, guild_id) if f.url == address), None)
-            now = utcnow()
+            now = clock.now()
             try:
                 fetched = await fetch_feed(address, max_bytes=FEED_MAX_BYTES, timeout=FETCH_TIMEOUT,
                                            allow_private=self._allow_private())
@@ -94,7 +94,7 @@ class FeedImports:
             feed = await meeting_feeds.find(session, int(job.payload["feed_id"]))
         if feed is None or not feed.sync_daily or self.bot.get_guild(feed.guild_id) is None:
             return  # stopped, or a server the bot has left (or another shard's: not claimed here)
-        now = utcnow()
+        now = clock.now()
         async with self._turns[feed.guild_id]:
             try:
                 fetched = await fetch_feed(feed.url, max_bytes=FEED_MAX_BYTES, timeout=FETCH_TIMEOUT,
@@ -130,13 +130,13 @@ class FeedImports:
         async with self.bot.sessions() as session:
             zone = await meetings.server_zone(session, guild_id, self.bot.settings.default_timezone)
         # Thousands of rows: a thread, so everyone else's commands are answered meanwhile.
-        return await asyncio.to_thread(parse_feed, raw, default_zone=zone, today=local_today(utcnow(), zone),
+        return await asyncio.to_thread(parse_feed, raw, default_zone=zone, today=local_today(clock.now(), zone),
                                        feed_id=feed_id)
 
     async def _store(self, guild_id: int, actor_id: int, parsed: FeedImport, *, feed: FeedInfo | None, source: str,
                      fetched_at: datetime | None = None, etag: str | None = None,
                      last_modified: str | None = None) -> Report:
-        now = utcnow()
+        now = clock.now()
         async with self.bot.sessions.begin() as session:
             result = await meeting_feeds.store(session, self.bot.scheduler, guild_id, actor_id, parsed, now,
                                                feed_id=feed.id if feed else None, source=source)

@@ -1,7 +1,7 @@
 """/meeting import url:… and the daily sync, against a feed served on a local HTTP server.
 
 The feed changes between syncs, fails, grows too large or stays the same, as real intergroup sites do;
-the bot's own scheduler runs the daily sync with the clock moved (time-machine).
+the bot's own scheduler runs the daily sync with the bot's clock moved (bot.clock.travel).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """/meeting through the Discord double: moderators schedule, members find and get reminded.
 
-Jobs are run by the bot's own scheduler with the clock moved (time-machine), so reminders and
+Jobs are run by the bot's own scheduler with the bot's one clock moved (bot.clock.travel), so reminders and
 event rollovers happen through the same code as in production.
 """
 
@@ -14,8 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import time_machine
-
+from bot import clock
 from bot.client import RecoveryBot
 from bot.services import meetings
 from bot.services.meetings.data import Meeting
@@ -32,7 +31,8 @@ def tomorrow_at(hour: int, minute: int = 0, zone: ZoneInfo = NEW_YORK) -> dateti
 
 @contextmanager
 def clock_at(moment: datetime) -> Iterator[None]:
-    with time_machine.travel(moment, tick=True):
+    """The bot's clock moved to `moment` (ticking on), as after running until then."""
+    with clock.travel(moment):
         yield
 
 

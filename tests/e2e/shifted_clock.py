@@ -1,4 +1,5 @@
-"""`python -m bot` with its clock moved to a given instant, still ticking.
+"""`python -m bot` with its clock (bot.clock, the one every part of the bot asks) moved to a given instant,
+still ticking.
 
 Meetings happen tomorrow and next week; a scenario cannot wait for them. Restarting the real bot
 process at a later instant is also exactly what happens after downtime, so these scenarios test
@@ -13,13 +14,13 @@ import runpy
 import sys
 from datetime import datetime
 
-import time_machine
+from bot import clock
 
 
 def main() -> None:
     moment = datetime.fromisoformat(sys.argv[1])
     sys.argv = [sys.argv[0]]
-    with time_machine.travel(moment, tick=True):
+    with clock.travel(moment):
         runpy.run_module("bot", run_name="__main__", alter_sys=True)
 
 

@@ -11,9 +11,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot import clock
 from bot.db.engine import create_session_factory
 from bot.db.models import JobState
-from bot.db.types import utcnow
 from bot.scheduler import DueJob, NewJob, PermanentJobError, Scheduler
 from tests.databases import Database
 
@@ -39,7 +39,7 @@ async def wait_for(condition: Callable[[], bool], timeout: float = 10.0) -> None
 
 
 async def test_a_job_survives_a_restart(engine: AsyncEngine, database: Database) -> None:
-    due = utcnow() - timedelta(seconds=1)
+    due = clock.now() - timedelta(seconds=1)
     async with scheduler_on(database) as before_restart:
         await before_restart.schedule("greet", "greet:1", due, {"name": "Sam"})
     ran: list[dict[str, object]] = []
@@ -63,7 +63,7 @@ async def test_two_schedulers_run_each_job_exactly_once(engine: AsyncEngine, dat
 
     async with scheduler_on(database, worker_id="a") as a, scheduler_on(database, worker_id="b") as b:
         keys = [f"count:{i}" for i in range(60)]
-        now = utcnow()
+        now = clock.now()
         for key in keys:
             await a.schedule("count", key, now)
         for s in (a, b):
@@ -84,7 +84,7 @@ async def test_a_failing_job_is_retried_with_backoff_then_dead(engine: AsyncEngi
 
     async with scheduler_on(database) as s:
         s.register("flaky", flaky, max_attempts=3)
-        await s.schedule("flaky", "flaky:1", utcnow())
+        await s.schedule("flaky", "flaky:1", clock.now())
         s.start()
         await wait_for(lambda: len(attempts) == 3)
         await wait_for_state(s, "flaky:1", JobState.DEAD)
@@ -113,7 +113,7 @@ async def test_a_job_that_fails_once_then_succeeds_is_done(sessions: async_sessi
 
     s = Scheduler(sessions, **FAST)
     s.register("once-bad", once_bad)
-    await s.schedule("once-bad", "once-bad:1", utcnow())
+    await s.schedule("once-bad", "once-bad:1", clock.now())
     s.start()
     try:
         await wait_for_state(s, "once-bad:1", JobState.DONE)
@@ -128,7 +128,7 @@ async def test_a_permanent_error_is_not_retried(sessions: async_sessionmaker[Asy
 
     s = Scheduler(sessions, **FAST)
     s.register("gone", gone)
-    await s.schedule("gone", "gone:1", utcnow())
+    await s.schedule("gone", "gone:1", clock.now())
     assert await s.run_due() == 1
     [job] = await s.jobs("gone:1")
     assert (job.state, job.attempts, job.last_error) == (JobState.DEAD, 1, "the channel was deleted")
@@ -143,7 +143,7 @@ async def test_catch_up_drops_a_stale_job_and_runs_a_recent_one(sessions: async_
     s = Scheduler(sessions, **FAST)
     s.register("reminder", remind, max_lateness=timedelta(minutes=5))
     s.register("milestone", remind)  # no limit: a missed milestone is still celebrated
-    now = utcnow()
+    now = clock.now()
     await s.schedule("reminder", "reminder:stale", now - timedelta(hours=1))
     await s.schedule("reminder", "reminder:recent", now - timedelta(minutes=1))
     await s.schedule("milestone", "milestone:yesterday", now - timedelta(days=1))
@@ -158,7 +158,7 @@ async def test_a_chain_books_each_next_step_even_past_a_stale_or_failing_one(
 ) -> None:
     """Steps 1-3 of a chain: 1 is stale (dropped), 2 fails once, 3 runs; the chain never breaks."""
     ran: list[str] = []
-    start = utcnow() - timedelta(hours=1)
+    start = clock.now() - timedelta(hours=1)
 
     async def step(job: DueJob) -> None:
         if job.key == "chain:2" and job.attempt == 1:
@@ -201,7 +201,7 @@ async def test_a_chain_step_whose_next_step_cannot_be_worked_out_is_retried(
 
     s = Scheduler(sessions, **{**FAST, "retry_base": timedelta(milliseconds=300)})
     s.register("chain", step, then=then)
-    await s.schedule("chain", "chain:only", utcnow())
+    await s.schedule("chain", "chain:only", clock.now())
     assert await s.run_due() == 1
     assert ran == []  # the step waits for its successor: doing it first could lose the rest of the chain
     [job] = await s.jobs("chain:only")
@@ -223,7 +223,7 @@ async def test_a_sooner_job_wakes_a_sleeping_scheduler(sessions: async_sessionma
     s.start()
     try:
         await asyncio.sleep(0.2)  # the loop is now asleep
-        await s.schedule("ping", "ping:1", utcnow() + timedelta(milliseconds=300))
+        await s.schedule("ping", "ping:1", clock.now() + timedelta(milliseconds=300))
         await asyncio.wait_for(ran.wait(), timeout=5)
     finally:
         await s.stop()
@@ -239,18 +239,18 @@ async def test_schedule_moves_a_pending_job_and_ignores_one_that_ran(
 
     s = Scheduler(sessions, **FAST)
     s.register("note", note)
-    later = utcnow() + timedelta(hours=1)
+    later = clock.now() + timedelta(hours=1)
     await s.schedule("note", "note:1", later, {"v": 1})
-    await s.schedule("note", "note:1", utcnow(), {"v": 2})  # moved earlier, new payload
+    await s.schedule("note", "note:1", clock.now(), {"v": 2})  # moved earlier, new payload
     assert await s.run_due() == 1
-    await s.schedule("note", "note:1", utcnow(), {"v": 3})  # already ran: a restart must not resend
+    await s.schedule("note", "note:1", clock.now(), {"v": 3})  # already ran: a restart must not resend
     assert await s.run_due() == 0
     assert ran == [2]
 
 
 async def test_cancel_and_cancel_prefix(sessions: async_sessionmaker[AsyncSession]) -> None:
     s = Scheduler(sessions, **FAST)
-    later = utcnow() + timedelta(hours=1)
+    later = clock.now() + timedelta(hours=1)
     for key in ("meeting-reminder:4:a", "meeting-reminder:4:b", "meeting-reminder:42:a", "meeting_x%:1"):
         await s.schedule("meeting-reminder", key, later)
     assert await s.cancel("meeting-reminder:4:a") is True
@@ -263,10 +263,10 @@ async def test_cancel_and_cancel_prefix(sessions: async_sessionmaker[AsyncSessio
 async def test_schedule_in_a_transaction_follows_its_fate(sessions: async_sessionmaker[AsyncSession]) -> None:
     s = Scheduler(sessions, **FAST)
     async with sessions() as session:
-        await s.schedule("x", "x:rolled-back", utcnow(), session=session)
+        await s.schedule("x", "x:rolled-back", clock.now(), session=session)
         await session.rollback()
     async with sessions.begin() as session:
-        await s.schedule("x", "x:committed", utcnow(), session=session)
+        await s.schedule("x", "x:committed", clock.now(), session=session)
     assert [j.key for j in await s.jobs("x:")] == ["x:committed"]
 
 
@@ -279,7 +279,7 @@ async def test_stop_releases_a_job_still_running(sessions: async_sessionmaker[As
 
     s = Scheduler(sessions, **FAST)
     s.register("slow", slow)
-    await s.schedule("slow", "slow:1", utcnow())
+    await s.schedule("slow", "slow:1", clock.now())
     s.start()
     await asyncio.wait_for(started.wait(), 5)
     await s.stop(grace=0.1)
@@ -291,7 +291,7 @@ async def test_a_lapsed_lease_is_reclaimed(database: Database, engine: AsyncEngi
     """A process that died mid-job leaves it running; another takes it once the lease lapses."""
     async with scheduler_on(database, worker_id="dead", lease=timedelta(milliseconds=200)) as dead:
         dead.register("work", _never_finishes)
-        await dead.schedule("work", "work:1", utcnow())
+        await dead.schedule("work", "work:1", clock.now())
         claimed = await dead._claim()  # claimed, then the process "dies" before running it
         assert len(claimed) == 1
     ran: list[int] = []
@@ -320,9 +320,9 @@ async def test_a_sharded_process_claims_only_its_guilds_jobs(sessions: async_ses
 
     s = Scheduler(sessions, shard_ids=[0], shard_count=2, **FAST)
     s.register("note", note)
-    await s.schedule("note", "note:shard0", utcnow(), guild_id=shard0_guild + 7)
-    await s.schedule("note", "note:shard1", utcnow(), guild_id=shard1_guild + 7)
-    await s.schedule("note", "note:no-guild", utcnow())
+    await s.schedule("note", "note:shard0", clock.now(), guild_id=shard0_guild + 7)
+    await s.schedule("note", "note:shard1", clock.now(), guild_id=shard1_guild + 7)
+    await s.schedule("note", "note:no-guild", clock.now())
     await s.run_due()
     assert sorted(ran) == ["note:no-guild", "note:shard0"]
 

@@ -18,9 +18,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
+from bot import clock
 from bot.db.base import Base, Snowflake
 from bot.db.models.core import AutoId
-from bot.db.types import UTCDateTime, utcnow
+from bot.db.types import UTCDateTime
 
 
 class MeetingFeed(Base):
@@ -41,8 +42,8 @@ class MeetingFeed(Base):
     # What the feed's server said of its last version, so an unchanged feed isn't downloaded again.
     etag: Mapped[str | None] = mapped_column(String(300))
     last_modified: Mapped[str | None] = mapped_column(String(100))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
 
 class MeetingRow(Base):
@@ -89,8 +90,8 @@ class MeetingRow(Base):
     feed_slug: Mapped[str | None] = mapped_column(String(255))
     listed_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_by: Mapped[int] = mapped_column(Snowflake)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
 
 class MeetingReminderOptIn(Base):
@@ -103,4 +104,4 @@ class MeetingReminderOptIn(Base):
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int] = mapped_column(Snowflake, index=True)
     offset_minutes: Mapped[int] = mapped_column(Integer)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from bot import clock
 from bot.services import recurrence
 from bot.services.meetings.data import Meeting
 
@@ -55,7 +56,7 @@ def export_feed(meetings: Iterable[Meeting], *, updated: datetime | None = None)
     "when the listing was last updated". Stamping the export time on every row would claim changes that
     never happened.
     """
-    now = _as_utc(updated) if updated is not None else datetime.now(UTC)
+    now = _as_utc(updated) if updated is not None else clock.now()
     rows: list[dict[str, Any]] = []
     left_out: list[tuple[Meeting, str]] = []
     used_slugs: set[str] = set()

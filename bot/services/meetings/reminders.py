@@ -25,7 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.db.types import utcnow
+from bot.clock import now as current_time
 from bot.scheduler import DueJob, Handler, NewJob, Scheduler
 from bot.services import meetings
 from bot.services.meetings.data import Meeting, MeetingTimes
@@ -172,7 +172,7 @@ async def following(session: AsyncSession, job: DueJob, now: datetime) -> NewJob
 
 
 def register(scheduler: Scheduler, sessions: async_sessionmaker[AsyncSession], handlers: Mapping[str, Handler],
-             clock: Callable[[], datetime] = utcnow) -> None:
+             clock: Callable[[], datetime] = current_time) -> None:
     """Give the queue the handler of each step, each chained to the step after it."""
     async def then(job: DueJob) -> NewJob | None:
         async with sessions() as session:
