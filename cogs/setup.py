@@ -9,7 +9,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import clock
-from bot.checks import bot_can_post, manager_only, permission_names
+from bot.checks import Role, bot_can_post, defaults_for, permission_names, requires
 from bot.client import RecoveryBot
 from bot.render import CALM_BLUE, timestamp
 from bot.services import crisis, guild_config, meetings, setup_blueprint, timezones
@@ -44,7 +44,7 @@ class ServerSetup(commands.Cog):
     # -- /setup ---------------------------------------------------------------------------
 
     @app_commands.command(name="setup", description="Set up the bot for this server, step by step.")
-    @manager_only()
+    @requires(Role.MANAGER)
     async def setup_command(self, interaction: discord.Interaction) -> None:
         guild = _guild(interaction)
         config = await self.load(guild.id)
@@ -57,12 +57,12 @@ class ServerSetup(commands.Cog):
     config = app_commands.Group(
         name="config",
         description="Change one server setting at a time.",
-        default_permissions=discord.Permissions(manage_guild=True),
+        default_permissions=defaults_for(Role.MANAGER),
         guild_only=True,
     )
 
     @config.command(name="show", description="Show this server's setup and anything that needs attention.")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @requires(Role.MANAGER)
     async def config_show(self, interaction: discord.Interaction) -> None:
         guild = _guild(interaction)
         config = await self.load(guild.id)
@@ -77,7 +77,7 @@ class ServerSetup(commands.Cog):
         await interaction.response.send_message(embed=embed, ephemeral=True)
 
     @config.command(name="channels", description="Choose the channels the bot uses.")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @requires(Role.MANAGER)
     @app_commands.rename(meetings_log="meetings-log")
     @app_commands.describe(
         announcements="Meeting reminders and milestone celebrations",
@@ -108,7 +108,7 @@ class ServerSetup(commands.Cog):
         await self.reply_saved(interaction, guild, config, "Channels saved.")
 
     @config.command(name="roles", description="Choose the roles for volunteers, facilitators and moderators.")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @requires(Role.MANAGER)
     async def config_roles(
         self,
         interaction: discord.Interaction,
@@ -129,7 +129,7 @@ class ServerSetup(commands.Cog):
         await self.reply_saved(interaction, guild, config, "Roles saved.")
 
     @config.command(name="timezone", description="The server's default time zone for meetings.")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @requires(Role.MANAGER)
     @app_commands.describe(zone="A city-based zone such as America/New_York; start typing to search")
     async def config_timezone(self, interaction: discord.Interaction, zone: str) -> None:
         guild = _guild(interaction)
@@ -144,7 +144,7 @@ class ServerSetup(commands.Cog):
         return zone_choices(current)
 
     @config.command(name="crisis-region", description="Which country's crisis lines /resources shows.")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @requires(Role.MANAGER)
     @app_commands.choices(region=REGION_CHOICES)
     async def config_crisis_region(self, interaction: discord.Interaction, region: app_commands.Choice[str]) -> None:
         guild = _guild(interaction)
@@ -153,7 +153,7 @@ class ServerSetup(commands.Cog):
         await self.reply_saved(interaction, guild, config, f"/resources now shows crisis lines for **{region.name}**.")
 
     @config.command(name="meeting-reminders", description="How long before each meeting its channel is reminded.")
-    @app_commands.checks.has_permissions(manage_guild=True)
+    @requires(Role.MANAGER)
     @app_commands.describe(offsets="Minutes before each meeting, e.g. 60, 10 (the default), or none")
     async def config_meeting_reminders(self, interaction: discord.Interaction, offsets: str) -> None:
         guild = _guild(interaction)

@@ -16,7 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import clock
-from bot.checks import moderator_only
+from bot.checks import Role, requires
 from bot.client import RecoveryBot
 from bot.dm import send_dm
 from bot.render import plain, timestamp
@@ -112,7 +112,7 @@ class Meetings(commands.Cog):
     # -- moderators ---------------------------------------------------------------------------
 
     @meeting.command(name="create", description="Add a recurring meeting.")
-    @moderator_only()
+    @requires(Role.MODERATOR)
     @app_commands.describe(
         name="What people call it, e.g. Monday Night Big Book",
         time="Start time in the meeting's zone, e.g. 19:00 or 7:30 pm",
@@ -164,7 +164,7 @@ class Meetings(commands.Cog):
                                   "/meeting list.")
 
     @meeting.command(name="edit", description="Change a meeting; reminders and the event follow.")
-    @moderator_only()
+    @requires(Role.MODERATOR)
     @app_commands.describe(
         meeting="The meeting to change", name="New name", time="New start time, e.g. 19:30",
         days="New weekdays, e.g. Tue, Thu", zone="New time zone", rule="New RRULE instead of weekdays",
@@ -219,7 +219,7 @@ class Meetings(commands.Cog):
                                   "now follow the new details.")
 
     @meeting.command(name="cancel", description="Cancel one date of a meeting, or end the series.")
-    @moderator_only()
+    @requires(Role.MODERATOR)
     @app_commands.describe(meeting="The meeting", date="Which date (suggested as you type), or the whole series")
     async def cancel(self, interaction: discord.Interaction, meeting: str, date: str) -> None:
         guild_id = _guild_id(interaction)
@@ -242,7 +242,7 @@ class Meetings(commands.Cog):
             embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
 
     @meeting.command(name="delete", description="Delete a meeting and everything planned for it.")
-    @moderator_only()
+    @requires(Role.MODERATOR)
     @app_commands.describe(meeting="The meeting to delete")
     async def delete(self, interaction: discord.Interaction, meeting: str) -> None:
         guild_id = _guild_id(interaction)
@@ -269,7 +269,7 @@ class Meetings(commands.Cog):
         view.origin = interaction
 
     @meeting.command(name="export", description="Download the meetings as a Meeting Guide JSON feed.")
-    @moderator_only()
+    @requires(Role.MODERATOR)
     async def export(self, interaction: discord.Interaction) -> None:
         guild_id = _guild_id(interaction)
         async with self.bot.sessions() as session:
@@ -285,7 +285,7 @@ class Meetings(commands.Cog):
 
     @meeting.command(name="import",
                      description="Add or update meetings from a Meeting Guide feed: a file, or a URL kept in sync.")
-    @moderator_only()
+    @requires(Role.MODERATOR)
     @app_commands.describe(
         file="A Meeting Guide / 12 Step Meeting List JSON file (up to 10 MB, 5,000 rows)",
         url="Or the feed's web address, e.g. https://intergroup.org/wp-admin/admin-ajax.php?action=meetings",
