@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import secret_key
 from bot.client import RecoveryBot, point_at_discord
+from bot.db import encryption
 from bot.db.engine import create_session_factory
 from bot.db.migrate import upgrade
 from bot.scheduler import Scheduler
@@ -33,15 +34,20 @@ class StartupError(Exception):
 async def build(settings: Settings, engine: AsyncEngine, **bot_options: Any) -> RecoveryBot:
     """Everything between settings and a bot ready to log in; the tests build their bot here too."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key = secret_key.load_or_create(
-        settings.bot_secret_key.get_secret_value() if settings.bot_secret_key else None,
-        settings.secret_key_file,
-    )
+    try:
+        keys = secret_key.load_or_create(
+            settings.bot_secret_key.get_secret_value() if settings.bot_secret_key else None,
+            settings.secret_key_file,
+        )
+    except secret_key.SecretKeyError as exc:
+        raise StartupError(str(exc)) from None
+    # Before anything touches the database: an encrypted column is unusable until the keys are known.
+    encryption.configure(keys)
     await _migrate(engine, settings.resolved_database_url)
     sessions = create_session_factory(engine)
     scheduler = Scheduler(sessions, shard_ids=settings.shard_ids, shard_count=settings.shard_count)
     point_at_discord(settings.discord_api_base_url, settings.discord_gateway_url)
-    return RecoveryBot(settings, sessions, scheduler, key, **bot_options)
+    return RecoveryBot(settings, sessions, scheduler, keys, **bot_options)
 
 
 async def _migrate(engine: AsyncEngine, url: str) -> None:

@@ -68,7 +68,7 @@ class RecoveryBot(commands.AutoShardedBot):
         settings: Settings,
         sessions: async_sessionmaker[AsyncSession],
         scheduler: Scheduler,
-        secret_key: bytes,
+        secret_keys: tuple[bytes, ...],
         **options: Any,
     ) -> None:
         if settings.shard_ids is not None:
@@ -87,7 +87,8 @@ class RecoveryBot(commands.AutoShardedBot):
         self.settings = settings
         self.sessions = sessions
         self.scheduler = scheduler
-        self.secret_key = secret_key
+        # Every key, the one that encrypts first; bot.db.encryption already holds them for the columns.
+        self.secret_keys = secret_keys
 
     async def setup_hook(self) -> None:
         for name in extension_names():

@@ -63,15 +63,32 @@ class Settings(BaseSettings):
     def _fernet_key(cls, value: SecretStr | None) -> SecretStr | None:
         if value is None:
             return None
-        try:
-            Fernet(value.get_secret_value().encode())
-        except (ValueError, TypeError):
+        # Several keys, comma-separated, rotate the key: the first encrypts, every one decrypts.
+        keys = [part.strip() for part in value.get_secret_value().split(",")]
+        bad: list[int] = []
+        for number, key in enumerate(keys, start=1):
+            try:
+                Fernet(key.encode())
+            except (ValueError, TypeError):
+                bad.append(number)
+        if bad:
+            # Name a key by its place, never by its text: this message is printed and logged.
+            def nth(n: int) -> str:
+                suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+                return f"{n}{suffix}"
+
+            which = (
+                "is not a Fernet key" if len(keys) == 1
+                else f"holds {len(keys)} comma-separated keys and the "
+                + " and ".join(nth(n) for n in bad)
+                + (" is not a Fernet key" if len(bad) == 1 else " are not Fernet keys")
+            )
             raise ValueError(
-                "is not a Fernet key (32 url-safe base64-encoded bytes). Create one with: "
+                f"{which} (32 url-safe base64-encoded bytes). Create one with: "
                 "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' "
                 "or leave it unset and the bot creates one in the data folder"
-            ) from None
-        return value
+            )
+        return SecretStr(",".join(keys))
 
     @field_validator("log_level", mode="before")
     @classmethod

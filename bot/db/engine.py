@@ -14,6 +14,9 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create an engine; on SQLite turn on WAL, foreign keys and a busy timeout for every connection."""
+    # A failed statement's error names its parameters, and errors are logged: those can be what a member
+    # wrote (a note, before encryption) or an anonymous author's id. Never in the log.
+    kwargs.setdefault("hide_parameters", True)
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from cryptography.fernet import Fernet
 
 from bot.settings import SettingsError, load_settings
 
@@ -87,3 +88,32 @@ def test_private_feed_hosts_are_refused_unless_allowed(monkeypatch: pytest.Monke
 def test_a_setting_that_is_not_yes_or_no_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     [problem] = problems(monkeypatch, DISCORD_TOKEN="t", FEED_ALLOW_PRIVATE_HOSTS="maybe")
     assert problem.startswith("FEED_ALLOW_PRIVATE_HOSTS")
+
+
+def test_several_secret_keys_are_read_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    new, old = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    monkeypatch.setenv("DISCORD_TOKEN", "t")
+    monkeypatch.setenv("BOT_SECRET_KEY", f" {new} ,{old}  ")
+    settings = load_settings(env_file=None)
+    assert settings.bot_secret_key is not None
+    assert settings.bot_secret_key.get_secret_value() == f"{new},{old}"
+
+
+@pytest.mark.parametrize(
+    ("keys", "expected"),
+    [
+        (["not-a-key"], "BOT_SECRET_KEY: is not a Fernet key"),
+        (["good", "not-a-key"], "BOT_SECRET_KEY: holds 2 comma-separated keys and the 2nd is not a Fernet key"),
+        (["not-a-key", "good", "also-bad"], "and the 1st and 3rd are not Fernet keys"),
+        (["good", ""], "the 2nd is not a Fernet key"),  # a comma at the end
+        (["good"] * 10 + ["eleventh-bad"], "the 11th is not a Fernet key"),
+    ],
+)
+def test_each_secret_key_is_checked_and_named_by_its_place(
+    monkeypatch: pytest.MonkeyPatch, keys: list[str], expected: str
+) -> None:
+    good = Fernet.generate_key().decode()
+    value = ", ".join(good if key == "good" else key for key in keys)
+    [problem] = problems(monkeypatch, DISCORD_TOKEN="t", BOT_SECRET_KEY=value)
+    assert expected in problem
+    assert good not in problem and "not-a-key" not in problem and "bad" not in problem, "secrets are never echoed"
