@@ -1,13 +1,15 @@
-"""Base classes for panels and forms: only their owner can press them, they tidy up on timeout,
-and their errors go through the one central handler."""
+"""Base classes for panels and forms: they answer only those they are for, and their errors go through the
+one central handler. `OwnedView` is a short-lived private panel (it tidies up on timeout);
+`PersistentButton` is a button on a lasting message that survives restarts."""
 
 from __future__ import annotations
 
 import contextlib
-from typing import Any
+from typing import Any, ClassVar
 
 import discord
 
+from bot.checks import REFUSALS, Refused, Role, holds
 from bot.errors import on_component_error
 
 
@@ -41,18 +43,39 @@ class OwnedView(discord.ui.View):
 
 
 class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?!)"):
-    """A button that keeps working after a restart: what it acts on is in its custom id.
+    """A button that keeps working after a restart, answers only those it is for, and never goes silent.
 
-    discord.py only logs an error raised by a dynamic item's callback, and the person who pressed
-    it sees "This interaction failed". Subclasses implement `pressed`; its errors reach the one
-    central handler, like every other component's, so the person always gets an answer.
+    What it acts on lives in its custom id (subclasses give a `template` with named groups, and register
+    the class with `bot.add_dynamic_items` when their cog loads). Who may press it: its owner, when the
+    custom id names one (`owner_id`), and whoever holds `who` (a role from bot.checks); with neither,
+    anyone. discord.py only logs an error raised by a dynamic item, and the person who pressed sees
+    "This interaction failed"; here refusals and errors reach the one central handler, so the person
+    always gets an answer. Subclasses implement `pressed`.
     """
+
+    who: ClassVar[Role | None] = None
+
+    def owner_id(self) -> int | None:
+        """The member this button belongs to, if only they (and `who`) may press it."""
+        return None
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
+            await self._check(interaction)
             await self.pressed(interaction)
         except Exception as error:  # every error, as the central handler decides what to say
             await on_component_error(interaction, error, f"{type(self).__name__}.{self.custom_id.split(':')[0]}")
+
+    async def _check(self, interaction: discord.Interaction) -> None:
+        owner = self.owner_id()
+        if owner is not None and interaction.user.id == owner:
+            return
+        if self.who is not None and await holds(interaction, self.who):
+            return
+        if owner is not None:
+            raise Refused("This panel belongs to someone else. Run the command yourself to get your own.")
+        if self.who is not None:
+            raise Refused(REFUSALS[self.who])
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         raise NotImplementedError

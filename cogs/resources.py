@@ -7,7 +7,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.client import RecoveryBot
-from bot.dm import DMS_CLOSED_HINT, send_dm
+from bot.dm import send_privately
 from bot.render import crisis_embed
 from bot.services import crisis, guild_config
 from bot.views import OwnedView
@@ -50,14 +50,11 @@ class KeepInDms(OwnedView):
 
     @discord.ui.button(label="Send these to my DMs", emoji="📩", custom_id="resources:dm")
     async def send_to_dms(self, interaction: discord.Interaction, button: discord.ui.Button[KeepInDms]) -> None:
-        if await send_dm(interaction.user, embed=self.embed):
+        # If DMs are closed, the lines are still in the message above: only say why they didn't arrive.
+        if await send_privately(interaction, resend_here=False, embed=self.embed):
             button.disabled = True
             button.label = "Sent to your DMs"
             await interaction.response.edit_message(view=self)
-        else:
-            await interaction.response.send_message(
-                f"{DMS_CLOSED_HINT} The lines are still in the message above.", ephemeral=True
-            )
 
 
 async def setup(bot: RecoveryBot) -> None:

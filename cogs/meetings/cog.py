@@ -18,7 +18,7 @@ from discord.ext import commands
 from bot import clock
 from bot.checks import Role, requires
 from bot.client import RecoveryBot
-from bot.dm import send_dm
+from bot.dm import send_to_many
 from bot.render import plain, timestamp
 from bot.scheduler import DueJob, NewJob
 from bot.services import guild_config, meetings, recurrence, timezones
@@ -497,14 +497,7 @@ class Meetings(commands.Cog):
 
     async def dm_members(self, user_ids: list[int], **message: Any) -> int:
         """DM each member once, whatever happens to the others; returns how many got it."""
-        sent = 0
-        for user_id in user_ids:
-            try:
-                user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-                sent += await send_dm(user, **message)
-            except discord.HTTPException:
-                log.info("a meeting DM could not be delivered")
-        return sent
+        return len((await send_to_many(self.bot, user_ids, **message)).delivered)
 
     # -- jobs ---------------------------------------------------------------------------------------
 
