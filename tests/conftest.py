@@ -6,8 +6,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.db import encryption
 from bot.db.engine import create_session_factory
 from tests.community import Community, build_community
 from tests.databases import Database, migrated_engine, postgres_schema, sqlite_database
@@ -63,3 +65,14 @@ async def site() -> AsyncIterator[FeedSite]:
     """An intergroup's website on 127.0.0.1 serving a Meeting Guide feed the test sets."""
     async with feed_site() as serving:
         yield serving
+
+
+@pytest.fixture
+def bot_key(monkeypatch: pytest.MonkeyPatch) -> bytes:
+    """A fresh key in bot.db.encryption for one test (encrypted columns, pseudonyms); the process's keys
+    (an in-process bot's) come back afterwards."""
+    monkeypatch.setattr(encryption, "_keyring", None)
+    monkeypatch.setattr(encryption, "_signing", None)
+    key = Fernet.generate_key()
+    encryption.configure([key])
+    return key

@@ -16,10 +16,13 @@ import asyncio
 import re
 from pathlib import Path
 
-from sqlalchemy import text
+from sqlalchemy import JSON, BigInteger, String, Text, cast, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.types import TypeDecorator
 
+import bot.db.models  # noqa: F401  (every table registers with Base.metadata)
+from bot.db.base import Base
 from tests.databases import Database
 
 # A short needle turns up by chance (in a token's base64, an id, a page header); a long one can be
@@ -39,6 +42,36 @@ async def assert_stored(where: Database | AsyncEngine, plaintext: str) -> None:
     """Fail unless `plaintext` can be read from the raw database: the control for `assert_not_stored`."""
     found, searched = await _search(where, plaintext)
     assert found, f"{plaintext!r} is not in the raw database; searched {', '.join(searched) or 'nothing'}"
+
+
+async def assert_id_not_stored(engine: AsyncEngine, user_id: int) -> None:
+    """Fail if any column of any of the bot's tables holds `user_id`: as a number, or written in text or JSON.
+
+    An id is stored as a binary integer in SQLite, so the file's bytes can't show it; this asks every column
+    instead (which a search of the files can't do for integers), on both databases."""
+    found = await _columns_holding(engine, user_id)
+    assert not found, f"member {user_id} is still stored in {', '.join(found)}"
+
+
+async def assert_id_stored(engine: AsyncEngine, user_id: int) -> None:
+    """The control for `assert_id_not_stored`: fail unless some column holds `user_id`."""
+    assert await _columns_holding(engine, user_id), f"member {user_id} is stored nowhere"
+
+
+async def _columns_holding(engine: AsyncEngine, user_id: int) -> list[str]:
+    found: list[str] = []
+    async with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            for column in table.columns:
+                if isinstance(column.type, BigInteger):  # a smaller integer can't hold a snowflake
+                    holds = column == user_id
+                elif isinstance(column.type, String | Text | JSON | TypeDecorator):
+                    holds = cast(column, Text).contains(str(user_id))
+                else:
+                    continue
+                if (await conn.execute(select(func.count()).select_from(table).where(holds))).scalar_one():
+                    found.append(f"{table.name}.{column.name}")
+    return found
 
 
 async def _search(where: Database | AsyncEngine, plaintext: str) -> tuple[list[str], list[str]]:

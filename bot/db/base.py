@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import BigInteger, MetaData
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, MappedColumn, mapped_column
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -19,3 +21,13 @@ Snowflake = BigInteger
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+# Marks a column that holds a member's Discord id. The privacy registry (bot.privacy) must cover every
+# table with one, so a member can export and erase everything about them: a test fails otherwise.
+HOLDS_MEMBER_ID = "holds_member_id"
+
+
+def member_id(**kwargs: Any) -> MappedColumn[Any]:
+    """A column holding a member's Discord user id (a snowflake), marked for the privacy registry."""
+    return mapped_column(Snowflake, info={HOLDS_MEMBER_ID: True}, **kwargs)

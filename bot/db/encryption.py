@@ -20,6 +20,8 @@ encrypts; every key decrypts. To rotate, put a new key first and keep the old on
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -31,6 +33,7 @@ from sqlalchemy.types import TypeDecorator
 # Process-wide on purpose: a column type is built when models are imported, long before settings are
 # read, so it cannot be handed the key; it looks the keyring up each time it is used instead.
 _keyring: MultiFernet | None = None
+_signing: bytes | None = None
 
 
 class EncryptionNotConfigured(RuntimeError):
@@ -51,6 +54,17 @@ def configure(keys: Sequence[bytes]) -> None:
         raise ValueError("configure() needs at least one key")
     # Fernet() checks each key's shape, so a bad key fails here, at start, not at the first write.
     _keyring = MultiFernet([Fernet(key) for key in keys])
+    global _signing
+    # Keyed hashes (pseudonyms, lookups of who without storing who) need a key of their own: derived from
+    # the encrypting key, so it comes with it, but never the same bytes that encrypt.
+    _signing = hashlib.sha256(b"recovery-bot keyed hashes\x00" + base64.urlsafe_b64decode(keys[0])).digest()
+
+
+def signing_key() -> bytes:
+    """The key for keyed hashes (HMAC): stable while the first key is, unusable before `configure`."""
+    if _signing is None:
+        raise EncryptionNotConfigured("keyed hashes need bot.db.encryption.configure(keys) first")
+    return _signing
 
 
 def _configured() -> MultiFernet:

@@ -522,23 +522,6 @@ async def test_members_choose_their_own_reminder(sessions: Sessions) -> None:
         assert await meetings.reminder_recipients(session, big_book.id) == [ALEX]
 
 
-async def test_forgetting_a_member_deletes_only_their_reminders(sessions: Sessions) -> None:
-    big_book = await add(sessions, draft("Big Book"))
-    smart = await add(sessions, draft("SMART"), guild=OTHER_GUILD)
-    async with sessions.begin() as session:
-        await meetings.opt_in(session, big_book.id, ALEX, 30)
-        await meetings.opt_in(session, smart.id, ALEX, 10)
-        await meetings.opt_in(session, big_book.id, SAM, 30)
-    async with sessions.begin() as session:
-        assert await meetings.forget_member(session, ALEX) == 2
-    async with sessions.begin() as session:
-        assert await meetings.forget_member(session, ALEX) == 0
-    async with sessions() as session:
-        assert await meetings.reminder_of(session, big_book.id, ALEX) is None
-        assert await meetings.reminder_of(session, smart.id, ALEX) is None
-        assert await meetings.reminder_recipients(session, big_book.id) == [SAM]
-
-
 # -- importing ------------------------------------------------------------------------------------------------------
 
 

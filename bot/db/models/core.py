@@ -18,7 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot import clock
-from bot.db.base import Base, Snowflake
+from bot.db.base import Base, Snowflake, member_id
 from bot.db.types import UTCDateTime
 
 # SQLite only auto-increments a column typed exactly INTEGER PRIMARY KEY.
@@ -54,7 +54,7 @@ class AuditEntry(Base):
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True)
     guild_id: Mapped[int] = mapped_column(Snowflake)
-    actor_id: Mapped[int] = mapped_column(Snowflake)
+    actor_id: Mapped[int] = member_id()
     action: Mapped[str] = mapped_column(String(64))
     old_value: Mapped[str | None] = mapped_column(String(200))
     new_value: Mapped[str | None] = mapped_column(String(200))

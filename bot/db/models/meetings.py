@@ -19,7 +19,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bot import clock
-from bot.db.base import Base, Snowflake
+from bot.db.base import Base, Snowflake, member_id
 from bot.db.models.core import AutoId
 from bot.db.types import UTCDateTime
 
@@ -34,7 +34,7 @@ class MeetingFeed(Base):
     guild_id: Mapped[int] = mapped_column(Snowflake, index=True)
     url: Mapped[str] = mapped_column(String(2000))
     sync_daily: Mapped[bool] = mapped_column(Boolean, default=True)
-    created_by: Mapped[int] = mapped_column(Snowflake)
+    created_by: Mapped[int] = member_id()
     # The last attempt, and the last one that changed the schedule or found it unchanged.
     checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     synced_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -89,7 +89,7 @@ class MeetingRow(Base):
     feed_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_feeds.id", ondelete="SET NULL"), index=True)
     feed_slug: Mapped[str | None] = mapped_column(String(255))
     listed_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    created_by: Mapped[int] = mapped_column(Snowflake)
+    created_by: Mapped[int] = member_id()
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 
@@ -102,6 +102,6 @@ class MeetingReminderOptIn(Base):
 
     id: Mapped[int] = mapped_column(AutoId, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
-    user_id: Mapped[int] = mapped_column(Snowflake, index=True)
+    user_id: Mapped[int] = member_id(index=True)
     offset_minutes: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)

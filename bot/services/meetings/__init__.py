@@ -15,10 +15,12 @@ reminder choices) in one place; the modules behind it each hold one part:
 - `guide`, `guide_import`: the Meeting Guide format, out and in
 - `feeds`: feeds a server follows and their daily sync
 - `feed_fetch`: downloading a feed safely
+- `member_data`: what the area keeps about a member, for /privacy
 """
 
 from __future__ import annotations
 
+from bot.services.meetings import member_data  # noqa: F401  (registers the area's member data with bot.privacy)
 from bot.services.meetings.data import Meeting, MeetingDraft, MeetingKind, MeetingTimes
 from bot.services.meetings.importing import ENDING_ALWAYS_ALLOWED, ENDING_HELD_BACK_ABOVE, ImportResult, import_drafts
 from bot.services.meetings.listing import LIST_DAYS, Upcoming, occurrences_between, upcoming, waiting_for_events
@@ -26,7 +28,6 @@ from bot.services.meetings.reminder_choices import (
     DEFAULT_REMINDER_OFFSETS,
     MAX_REMINDER_OFFSETS,
     MEMBER_REMINDER_OFFSETS,
-    forget_member,
     member_offsets,
     opt_in,
     opt_out,
@@ -76,7 +77,7 @@ __all__ = [
     "MAX_MEETINGS_PER_SERVER", "MAX_REMINDER_OFFSETS", "MEMBER_REMINDER_OFFSETS", "STARTS_WITHIN", "ImportResult",
     "Meeting", "MeetingDraft", "MeetingKind", "MeetingTimes", "ScheduleText", "Upcoming", "all_in",
     "build_recurrence", "cancellable_date", "check_details", "create", "delete_meeting", "draft_of", "end_series",
-    "every_schedule", "find", "forget_member", "get", "import_drafts", "meeting_id", "member_offsets",
+    "every_schedule", "find", "get", "import_drafts", "meeting_id", "member_offsets",
     "note_event_problem", "occurrence_on", "occurrences_between", "opt_in", "opt_out", "parse_date", "parse_offsets",
     "record_event", "reminder_of", "reminder_offsets", "reminder_offsets_by_guild", "reminder_recipients",
     "replace_details", "resolve", "search", "server_zone", "servers_waiting_for_events", "set_reminder_offsets",

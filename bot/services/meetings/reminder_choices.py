@@ -106,8 +106,3 @@ async def member_offsets(session: AsyncSession, meeting_ids: Iterable[int] | Non
         found.setdefault(meeting_id, set()).add(offset)
     return found
 
-
-async def forget_member(session: AsyncSession, user_id: int) -> int:
-    """Delete one person's meeting data (their reminder opt-ins); returns how many rows went."""
-    result = await session.execute(delete(MeetingReminderOptIn).where(MeetingReminderOptIn.user_id == user_id))
-    return int(getattr(result, "rowcount", 0) or 0)
