@@ -16,6 +16,8 @@ import asyncio
 import json
 import logging
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -77,8 +79,12 @@ def required_intent(event: str) -> int | None:
 class GatewayConnection:
     """One websocket; an ordered outbox drained by a writer task."""
 
-    def __init__(self, ws: web.WebSocketResponse) -> None:
+    def __init__(
+        self, ws: web.WebSocketResponse, on_written: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self.ws = ws
+        #: Called with each frame once it has been written to the socket.
+        self.on_written = on_written
         self._outbox: asyncio.Queue[dict[str, Any] | asyncio.Future[None] | None] = asyncio.Queue()
         self._writer = asyncio.create_task(self._write_loop(), name="discord-double-gateway-writer")
         self.session: GatewaySession | None = None
@@ -112,6 +118,9 @@ class GatewayConnection:
             except (ConnectionError, RuntimeError) as exc:  # peer went away
                 log.debug("gateway write failed: %s", exc)
                 self.closed = True
+                continue
+            if self.on_written is not None:
+                self.on_written(item)
 
     async def close(self, code: int = 1000, message: str = "") -> None:
         self.closed = True
@@ -173,7 +182,7 @@ class GatewayServer:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         ws = web.WebSocketResponse(autoping=True, max_msg_size=0)
         await ws.prepare(request)
-        conn = GatewayConnection(ws)
+        conn = GatewayConnection(ws, self._written)
         self.connections.add(conn)
         conn.send({"op": HELLO, "d": {"heartbeat_interval": HEARTBEAT_INTERVAL_MS}, "s": None, "t": None})
         try:
@@ -194,6 +203,14 @@ class GatewayServer:
             self.connections.discard(conn)
             self.double._notifier.notify()
         return ws
+
+    def _written(self, frame: dict[str, Any]) -> None:
+        """Stamp an interaction with the moment its INTERACTION_CREATE reached the socket."""
+        if frame.get("t") != "INTERACTION_CREATE":
+            return
+        result = self.double.interactions.get(int(frame["d"]["id"]))
+        if result is not None and result.sent_monotonic is None:
+            result.sent_monotonic = time.monotonic()
 
     async def _on_frame(self, conn: GatewayConnection, frame: dict[str, Any]) -> None:
         op = frame.get("op")
@@ -238,7 +255,8 @@ class GatewayServer:
             large_threshold=int(data.get("large_threshold", 50)),
         )
         old = self.shards.get(shard_id)
-        if old is not None and old.connection is not None and old.connection is not conn:
+        if old is not None and old.connection is not None and old.connection is not conn \
+                and not double.parallel_sessions:
             old.connection = None
         self.sessions[session.session_id] = session
         self.shards[shard_id] = session

@@ -98,6 +98,11 @@ class InteractionResult:
     #: Callbacks rejected because they came too late or twice (status, body).
     rejected_callbacks: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
     deferred_ephemeral: bool = False
+    #: time.monotonic() when INTERACTION_CREATE was written to the bot's websocket, and when the
+    #: double received the bot's accepted initial callback: their difference is the time spent on the
+    #: bot's side (bench/hot_path.py).
+    sent_monotonic: float | None = None
+    callback_monotonic: float | None = None
     _double: DiscordDouble | None = field(default=None, repr=False)
 
     # ----- convenience views on the response message -------------------------------

@@ -798,6 +798,7 @@ class RestApi:
 
     @route("POST", "/interactions/{interaction_id}/{interaction_token}/callback", token_auth=True)
     async def interaction_callback(self, call: Call) -> Any:
+        received = time.monotonic()
         res = self._interaction(call)
         body = call.body
         ctype = body.get("type")
@@ -860,6 +861,7 @@ class RestApi:
             res.modal = data
         res.type = ctype
         res.callback_payload = body
+        res.callback_monotonic = received
         self.double._on_interaction_acknowledged(res)
         if call.query.get("with_response") not in ("1", "true", "True"):
             return None

@@ -90,6 +90,10 @@ class DiscordDouble:
         self.privileged_intents = Intents.PRIVILEGED
         #: Discord's limit of uncompleted scheduled events per guild.
         self.max_scheduled_events = 100
+        #: True: an IDENTIFY for a shard leaves that shard's earlier session connected (two processes on
+        #: one token, as bench/hot_path.py runs the bot and a bare floor bot). Dispatches go to the newest
+        #: session; ``invoke(session=...)`` reaches another.
+        self.parallel_sessions = False
 
         self.application_id = self.world.new_id()
         # Modern applications: the bot user's id equals the application id.
@@ -580,11 +584,18 @@ class DiscordDouble:
             raise InteractionError(f"channel {channel.name} is not in guild {guild.name}")
         return the_user, member, guild, channel
 
-    def _command(self, path: str, guild: Guild | None) -> tuple[dict[str, Any], list[str]]:
+    def _command(
+        self, path: str, guild: Guild | None, commands: Sequence[dict[str, Any]] | None = None
+    ) -> tuple[dict[str, Any], list[str]]:
         parts = path.split()
         if not parts:
             raise InvalidOption("empty command path")
         name, rest = parts[0].lstrip("/"), parts[1:]
+        if commands is not None:
+            cmd = find_command(list(commands), name)
+            if cmd is None:
+                raise CommandNotRegistered(f"/{name} is not in the given commands: {[c['name'] for c in commands]}")
+            return cmd, rest
         scopes: list[int | None] = ([guild.id] if guild else []) + [None]
         for scope in scopes:
             cmd = find_command(self._command_sets.get(scope, []), name)
@@ -633,6 +644,7 @@ class DiscordDouble:
         source_message: Message | None = None,
         timeout: float | None = None,
         locale: str | None = None,
+        session: GatewaySession | None = None,
     ) -> InteractionResult:
         interaction_id = self.world.new_id()
         token = new_token()
@@ -663,7 +675,7 @@ class DiscordDouble:
             source_message=source_message,
             _double=self,
         )
-        session = self._session_for(guild)
+        session = session or self._session_for(guild)
         if session is None or session.connection is None:
             raise RuntimeError(
                 f"cannot send {description}: no connected gateway session for shard {self.shard_for(guild)} "
@@ -700,10 +712,17 @@ class DiscordDouble:
         bypass_default_permissions: bool = False,
         timeout: float | None = None,
         locale: str | None = None,
+        session: GatewaySession | None = None,
+        commands: Sequence[dict[str, Any]] | None = None,
     ) -> InteractionResult:
-        """Run a slash command as ``user``: ``"name"``, ``"name sub"`` or ``"name group sub"``."""
+        """Run a slash command as ``user``: ``"name"``, ``"name sub"`` or ``"name group sub"``.
+
+        ``session`` sends it to that gateway session rather than the guild's shard's current one, and
+        ``commands`` builds it from that registered set (a snapshot of ``double.commands()``) rather than
+        the double's current one: two processes on one token (``parallel_sessions``) each get
+        interactions built from the commands they registered."""
         the_user, member, guild, channel = self._context(user, guild, channel)
-        cmd, path = self._command(command, guild)
+        cmd, path = self._command(command, guild, commands)
         desc = f"/{command}"
         if not bypass_default_permissions:
             self._check_visible(cmd, desc, member, guild, channel)
@@ -718,6 +737,7 @@ class DiscordDouble:
             channel=channel,
             timeout=timeout,
             locale=locale,
+            session=session,
         )
 
     async def autocomplete(
