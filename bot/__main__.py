@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import gc
 import logging
 import signal
 import sys
@@ -64,6 +65,12 @@ async def run(settings: Settings) -> None:
 
         @bot.listen("on_ready")
         async def _report_startup() -> None:
+            if not gc.isenabled() or gc.get_freeze_count() == 0:
+                # What is alive once ready (modules, discord.py's cache, settings) lives as long as the process.
+                # Left to the collector, each full collection walks all of it again: a pause of about 100 ms in
+                # the middle of whoever's interaction it falls on. Frozen, collections walk only new objects.
+                gc.collect()
+                gc.freeze()
             log.info("start-up to ready took %.2f s", time.perf_counter() - started)
 
         async with bot:

@@ -38,5 +38,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class BotSession(AsyncSession):
+    """An AsyncSession that skips closing when it never began: most interactions are answered from
+    memory (bot.db.changes) and open a session only in case. SQLAlchemy's close runs in a task and a
+    greenlet either way, about 55 µs, a tenth of a whole interaction; with no transaction and no objects
+    there is nothing to release."""
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        if self.sync_session.in_transaction() or len(self.sync_session.identity_map):
+            await super().__aexit__(type_, value, traceback)
+
+
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+    return async_sessionmaker(engine, class_=BotSession, expire_on_commit=False)

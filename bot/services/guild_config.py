@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.changes import ReadCache
 from bot.db.models import GuildSettings
 from bot.services import audit, crisis, timezones
 
@@ -50,8 +51,17 @@ class GuildConfig:
         return all(getattr(self, f.name) is not None for f in fields(self))
 
 
+# Nearly every interaction asks for its server's setup and a manager changes it now and then: read once,
+# kept in this process until a commit changes it (see bot.db.changes for why that is safe).
+_kept: ReadCache[GuildConfig] = ReadCache(GuildSettings.__tablename__)
+
+
 async def get(session: AsyncSession, guild_id: int) -> GuildConfig:
     """The server's setup; a server that never ran /setup gets an empty one."""
+    return await _kept.get(session, guild_id, lambda: _read(session, guild_id))
+
+
+async def _read(session: AsyncSession, guild_id: int) -> GuildConfig:
     row = await session.get(GuildSettings, guild_id)
     return _to_config(row) if row else GuildConfig(guild_id)
 

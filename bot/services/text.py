@@ -9,6 +9,7 @@ showing, not to the storing (feeds, calendars and exports carry the text as type
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -58,6 +59,7 @@ def checked(value: str | None, label: str, limit: int, *, required: bool = False
     return cleaned
 
 
+@functools.lru_cache(maxsize=8192)  # the same names and places are shown in every list and info
 def escape_markdown(text: str) -> str:
     """`text` shown as the characters it is in a Discord message, never as formatting or a mention."""
     escaped = _LINE_MARK.sub(r"\1\\\2", _INLINE.sub(r"\\\1", text))

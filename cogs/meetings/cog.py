@@ -353,9 +353,7 @@ class Meetings(commands.Cog):
     @meeting.command(name="info", description="A meeting's details, and your reminder for it.")
     @app_commands.describe(meeting="The meeting")
     async def info(self, interaction: discord.Interaction, meeting: str) -> None:
-        async with self.bot.sessions() as session:
-            found = await meetings.resolve(session, _guild_id(interaction), meeting)
-        await self.open_info(interaction, found.id)
+        await self.open_info(interaction, meeting)
 
     @meeting.command(name="calendar", description="An .ics file for your calendar app (Google, Outlook, Apple).")
     @app_commands.describe(meeting="Just this meeting (default: all of them)")
@@ -461,11 +459,14 @@ class Meetings(commands.Cog):
         await interaction.followup.send(template.format(name=plain(shown.name)),
                                         embed=meeting_embed(shown, now, for_moderator=True), ephemeral=True)
 
-    async def open_info(self, interaction: discord.Interaction, meeting_id: int) -> None:
+    async def open_info(self, interaction: discord.Interaction, meeting: int | str) -> None:
+        """A meeting's details and the member's reminder for it: `meeting` is an id (from a menu or button)
+        or what they typed or picked (/meeting info)."""
         guild_id = _guild_id(interaction)
         async with self.bot.sessions() as session:
-            found = await meetings.get(session, guild_id, meeting_id)
-            reminder = await meetings.reminder_of(session, meeting_id, interaction.user.id)
+            found = await (meetings.get(session, guild_id, meeting) if isinstance(meeting, int)
+                           else meetings.resolve(session, guild_id, meeting))
+            reminder = await meetings.reminder_of(session, found.id, interaction.user.id)
         embed = meeting_embed(found, clock.now(), reminder=reminder,
                               for_moderator=interaction.permissions.manage_events)
         view = remind_me_view(found.id)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import discord
 
@@ -13,7 +15,7 @@ from bot.dm import DMS_CLOSED_HINT, send_dm
 from bot.render import CALM_BLUE, link, plain, timestamp
 from bot.services import recurrence
 from bot.services.meetings import Upcoming
-from bot.services.meetings.data import KIND_LABELS, Meeting, Place, describe_types
+from bot.services.meetings.data import KIND_LABELS, Location, Meeting, Place, describe_types
 from bot.views import OwnedView, PersistentButton
 
 PAGE_SIZE = 8
@@ -25,14 +27,26 @@ def offset_words(minutes: int) -> str:
     return OFFSET_LABELS.get(minutes, f"{minutes} minutes before")
 
 
+# The texts below are asked for again and again (each list page, each info) about the same few hundred
+# meetings: worked out once each, they cost the hot path nothing.
+
 def local_words(meeting: Meeting, start: datetime) -> str:
     """'Tue 24 Nov 19:00 (America/New_York)': for menus, where Discord timestamps don't render."""
-    return f"{start.astimezone(meeting.recurrence.tz):%a %d %b %H:%M} ({meeting.recurrence.zone})"[:100]
+    return _local_words(meeting.recurrence.zone, start)
+
+
+@functools.lru_cache(maxsize=4096)
+def _local_words(zone: str, start: datetime) -> str:
+    return f"{start.astimezone(ZoneInfo(zone)):%a %d %b %H:%M} ({zone})"[:100]
 
 
 def where(meeting: Meeting) -> str:
     """'<#channel>', '[Join link](…) · 📞 +1646…', plus ' · in person at …' for a hybrid meeting."""
-    location = meeting.location
+    return _where(meeting.location)
+
+
+@functools.lru_cache(maxsize=4096)
+def _where(location: Location) -> str:
     parts = []
     if location.place in (Place.VOICE, Place.STAGE, Place.TEXT) and location.channel_id:
         parts.append(f"<#{location.channel_id}>")

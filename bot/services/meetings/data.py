@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from functools import cache
+from functools import cache, lru_cache
 from importlib import resources
 from urllib.parse import urlsplit
 
@@ -94,6 +94,7 @@ def validate_types(values: list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(sorted(codes))
 
 
+@lru_cache(maxsize=1024)  # a server's few combinations, shown in every list
 def describe_types(codes: tuple[str, ...]) -> str:
     names = type_names()
     return ", ".join(names.get(code, code) for code in codes)

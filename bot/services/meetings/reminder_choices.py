@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.models import GuildSettings, MeetingReminderOptIn
 from bot.services import audit
 from bot.services.errors import InvalidInput
+from bot.services.meetings import kept
 
 DEFAULT_REMINDER_OFFSETS = (60, 10)
 MAX_REMINDER_OFFSETS = 3
@@ -84,6 +85,8 @@ async def opt_out(session: AsyncSession, meeting_id: int, user_id: int) -> bool:
 
 async def reminder_of(session: AsyncSession, meeting_id: int, user_id: int) -> int | None:
     """The member's chosen offset for this meeting, or None when they asked for no reminder."""
+    if kept.applies(session):
+        return (await kept.reminders_of(session, user_id)).get(meeting_id)
     return await session.scalar(select(MeetingReminderOptIn.offset_minutes).where(
         MeetingReminderOptIn.meeting_id == meeting_id, MeetingReminderOptIn.user_id == user_id))
 

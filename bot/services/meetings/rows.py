@@ -78,10 +78,13 @@ def summary(row: MeetingRow) -> str:
     return f"{row.id} {row.name}: {row.rule} {row.local_time:%H:%M} {row.zone} {row.duration_minutes}min"
 
 
+GONE = "That meeting no longer exists. See /meeting list for the current ones."
+
+
 async def row_of(session: AsyncSession, guild_id: int, meeting_id: int) -> MeetingRow:
     row = await session.get(MeetingRow, meeting_id)
     if row is None or row.guild_id != guild_id:
-        raise NotFound("That meeting no longer exists. See /meeting list for the current ones.")
+        raise NotFound(GONE)
     return row
 
 

@@ -13,9 +13,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import GuildSettings, MeetingReminderOptIn, MeetingRow
-from bot.services import audit, recurrence
+from bot.db.models import MeetingReminderOptIn, MeetingRow
+from bot.services import audit, guild_config, recurrence
 from bot.services.errors import InvalidInput, NotFound
+from bot.services.meetings import kept
 from bot.services.meetings.data import (
     DESCRIPTION_MAX,
     FELLOWSHIP_MAX,
@@ -32,6 +33,7 @@ from bot.services.meetings.data import (
 )
 from bot.services.meetings.rows import (
     COLUMNS,
+    GONE,
     TIMES_COLUMNS,
     by_slug,
     free_slug,
@@ -66,8 +68,7 @@ def check_details(draft: MeetingDraft) -> MeetingDraft:
 
 async def server_zone(session: AsyncSession, guild_id: int, fallback: str | None) -> str:
     """The zone new meetings default to: the server's, else the bot's configured default."""
-    zone = await session.scalar(select(GuildSettings.timezone).where(GuildSettings.guild_id == guild_id))
-    return zone or fallback or FALLBACK_ZONE
+    return (await guild_config.get(session, guild_id)).timezone or fallback or FALLBACK_ZONE
 
 
 async def create(session: AsyncSession, guild_id: int, actor_id: int, draft: MeetingDraft) -> Meeting:
@@ -165,6 +166,11 @@ async def record_event(session: AsyncSession, meeting_id: int, event_id: int | N
 
 
 async def get(session: AsyncSession, guild_id: int, meeting_id: int) -> Meeting:
+    if kept.applies(session):
+        found = (await kept.of_server(session, guild_id)).by_id.get(meeting_id)
+        if found is None:
+            raise NotFound(GONE)
+        return found
     return to_meeting(await row_of(session, guild_id, meeting_id))
 
 
@@ -186,6 +192,27 @@ def meeting_id(text: str) -> int | None:
 async def resolve(session: AsyncSession, guild_id: int, reference: str) -> Meeting:
     """A meeting from what was typed or picked: its id (from autocomplete), short name or name."""
     text = clean(reference, one_line=True)  # PostgreSQL refuses a NUL even in a query's parameter
+    found = await (_resolve_kept(session, guild_id, text) if kept.applies(session)
+                   else _resolve_stored(session, guild_id, text))
+    if found is None:
+        raise NotFound(f"I can't find a meeting called “{excerpt(text, 60)}” here. Start typing its name and "
+                       "pick it from the suggestions, or see /meeting list.")
+    return found
+
+
+async def _resolve_kept(session: AsyncSession, guild_id: int, text: str) -> Meeting | None:
+    server = await kept.of_server(session, guild_id)
+    picked = meeting_id(text)
+    found = server.by_id.get(picked) if picked is not None else None
+    if found is None:
+        found = server.by_slug.get(text.lower())
+    if found is None:
+        named = server.by_name.get(text.casefold(), [])
+        found = named[0] if len(named) == 1 else None
+    return found
+
+
+async def _resolve_stored(session: AsyncSession, guild_id: int, text: str) -> Meeting | None:
     row = None
     picked = meeting_id(text)
     if picked is not None:
@@ -200,13 +227,13 @@ async def resolve(session: AsyncSession, guild_id: int, reference: str) -> Meeti
         matches = [row.id for row in names if row.name.casefold() == wanted]
         if len(matches) == 1:
             row = await session.get(MeetingRow, matches[0])
-    if row is None:
-        raise NotFound(f"I can't find a meeting called “{excerpt(text, 60)}” here. Start typing its name and "
-                       "pick it from the suggestions, or see /meeting list.")
-    return to_meeting(row)
+    return to_meeting(row) if row is not None else None
 
 
 async def all_in(session: AsyncSession, guild_id: int) -> list[Meeting]:
+    """The server's meetings by name (then id)."""
+    if kept.applies(session):
+        return list((await kept.of_server(session, guild_id)).meetings)
     rows = await plain_rows(session, select(*COLUMNS).where(MeetingRow.guild_id == guild_id)
                              .order_by(MeetingRow.name, MeetingRow.id))
     return [to_meeting(r) for r in rows]
@@ -242,14 +269,8 @@ async def note_event_problem(session: AsyncSession, guild_id: int, problem: str)
 
 
 async def search(session: AsyncSession, guild_id: int, text: str, limit: int = 25) -> list[Meeting]:
-    """Meetings whose name or short name contains `text`, for autocomplete."""
+    """Meetings whose name or short name contains `text`, for autocomplete (asked at each keystroke)."""
     needle = text.strip().casefold()
-    # Filtered in Python (SQLite's LIKE folds only ASCII), over names alone: only the few shown
-    # are read whole, so a server with thousands of meetings still answers each keystroke quickly.
-    names = await plain_rows(session, select(MeetingRow.id, MeetingRow.name, MeetingRow.slug)
-                              .where(MeetingRow.guild_id == guild_id).order_by(MeetingRow.name, MeetingRow.id))
-    chosen = [row.id for row in names if needle in row.name.casefold() or needle in row.slug][:limit]
-    if not chosen:
-        return []
-    rows = {row.id: row for row in await plain_rows(session, select(*COLUMNS).where(MeetingRow.id.in_(chosen)))}
-    return [to_meeting(rows[found]) for found in chosen if found in rows]
+    # Filtered in Python: SQLite's LIKE folds only ASCII.
+    server = await kept.of_server(session, guild_id)
+    return [m for folded, m in server.names if needle in folded or needle in m.slug][:limit]
