@@ -11,9 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot import secret_key
 from bot.client import RecoveryBot, point_at_discord
-from bot.db import encryption
+from bot.db import encryption, migrate
 from bot.db.engine import create_session_factory
-from bot.db.migrate import upgrade
 from bot.scheduler import Scheduler
 from bot.settings import Settings
 
@@ -51,9 +50,12 @@ async def build(settings: Settings, engine: AsyncEngine, **bot_options: Any) -> 
 
 
 async def _migrate(engine: AsyncEngine, url: str) -> None:
+    where = make_url(url).render_as_string(hide_password=True)
     try:
-        await upgrade(engine)
+        migrated = await migrate.to_head(engine, url)
     except (OperationalError, DBAPIError, OSError) as exc:
-        where = make_url(url).render_as_string(hide_password=True)
         raise StartupError(f"Could not open the database at {where}: {exc}. Check DATABASE_URL.") from None
-    log.info("database is at the newest migration")
+    except migrate.MigrationFailed as exc:
+        raise StartupError(f"{exc}. Check DATABASE_URL.") from None
+    if not migrated:
+        log.info("database is at the newest migration")

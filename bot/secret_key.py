@@ -28,10 +28,22 @@ def load_or_create(configured: str | None, key_file: Path) -> tuple[bytes, ...]:
         return _read(key_file)
     key = Fernet.generate_key()
     key_file.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: never overwrite a key another process just wrote; losing a key loses the data it locked.
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(key + b"\n")
+    # Written whole to a file of our own, then linked into place: linking never replaces a file, so when
+    # several processes start at once on a new data folder, one key wins and every process reads that one.
+    # (Losing a key loses the data it locked; a half-written key file would stop the others starting.)
+    draft = key_file.with_name(f".{key_file.name}.{os.getpid()}.new")
+    fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(key + b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        try:
+            os.link(draft, key_file)
+        except FileExistsError:
+            return _read(key_file)  # another process made the key first
+    finally:
+        draft.unlink(missing_ok=True)
     log.warning(
         "BOT_SECRET_KEY is not set, so I created a new key in %s (readable only by you). "
         "Back it up: without it, encrypted data cannot be read. To manage it yourself, "

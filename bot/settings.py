@@ -6,6 +6,7 @@ have to restart the bot once per mistake.
 
 from __future__ import annotations
 
+import importlib.util
 import zoneinfo
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -18,6 +19,7 @@ from sqlalchemy.exc import ArgumentError
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 SUPPORTED_DRIVERS = ("sqlite+aiosqlite", "postgresql+asyncpg")
+DRIVER_EXTRAS = {"asyncpg": "postgres"}  # the pyproject extra that installs each optional driver
 
 
 class SettingsError(Exception):
@@ -28,7 +30,9 @@ class SettingsError(Exception):
         self.problems = problems
 
 
-class Settings(BaseSettings):
+class DatabaseSettings(BaseSettings):
+    """Where the data lives: all that migrating the database (migrations/env.py) needs, no token."""
+
     model_config = SettingsConfigDict(
         env_file=".env",
         env_file_encoding="utf-8",
@@ -36,9 +40,43 @@ class Settings(BaseSettings):
         case_sensitive=False,
     )
 
-    discord_token: SecretStr
     data_dir: Path = Path("data")
     database_url: str = ""
+
+    @field_validator("database_url")
+    @classmethod
+    def _usable_database_url(cls, value: str) -> str:
+        if not value:
+            return value
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL; use sqlite+aiosqlite:///data/bot.db or "
+                "postgresql+asyncpg://user:password@host:5432/dbname"
+            ) from None
+        if url.drivername not in SUPPORTED_DRIVERS:
+            raise ValueError(
+                f"uses driver {url.drivername!r}; supported are {', '.join(SUPPORTED_DRIVERS)}"
+            )
+        driver = url.drivername.partition("+")[2]
+        if importlib.util.find_spec(driver) is None:
+            raise ValueError(
+                f"needs the {driver} driver, which is not installed. Install it with: "
+                f".venv/bin/pip install -e '.[{DRIVER_EXTRAS.get(driver, driver)}]'"
+            )
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file in the data folder."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').as_posix()}"
+
+
+class Settings(DatabaseSettings):
+    discord_token: SecretStr
     bot_secret_key: SecretStr | None = None
     dev_guild_id: int | None = Field(default=None, gt=0)
     log_level: LogLevel = "INFO"
@@ -128,24 +166,6 @@ class Settings(BaseSettings):
             ) from None
         return value
 
-    @field_validator("database_url")
-    @classmethod
-    def _usable_database_url(cls, value: str) -> str:
-        if not value:
-            return value
-        try:
-            url = make_url(value)
-        except ArgumentError:
-            raise ValueError(
-                "is not a database URL; use sqlite+aiosqlite:///data/bot.db or "
-                "postgresql+asyncpg://user:password@host:5432/dbname"
-            ) from None
-        if url.drivername not in SUPPORTED_DRIVERS:
-            raise ValueError(
-                f"uses driver {url.drivername!r}; supported are {', '.join(SUPPORTED_DRIVERS)}"
-            )
-        return value
-
     @field_validator("discord_api_base_url", "discord_gateway_url")
     @classmethod
     def _url_shape(cls, value: str | None, info: ValidationInfo) -> str | None:
@@ -173,13 +193,6 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def resolved_database_url(self) -> str:
-        """The database URL, defaulting to a SQLite file in the data folder."""
-        if self.database_url:
-            return self.database_url
-        return f"sqlite+aiosqlite:///{(self.data_dir / 'bot.db').as_posix()}"
-
-    @property
     def secret_key_file(self) -> Path:
         return self.data_dir / "secret.key"
 
@@ -201,6 +214,14 @@ def load_settings(env_file: str | Path | None = ".env") -> Settings:
         raise SettingsError(_describe(exc)) from None
 
 
+def load_database_settings(env_file: str | Path | None = ".env") -> DatabaseSettings:
+    """Only where the data lives (for migrating by hand: no token needed); `SettingsError` as above."""
+    try:
+        return DatabaseSettings(_env_file=env_file)  # type: ignore[call-arg]
+    except ValidationError as exc:
+        raise SettingsError(_describe(exc)) from None
+
+
 def _describe(exc: ValidationError) -> list[str]:
     problems: list[str] = []
     for error in exc.errors():
@@ -210,8 +231,18 @@ def _describe(exc: ValidationError) -> list[str]:
             continue
         message = str(error["msg"]).removeprefix("Value error, ")
         if field:
-            value = "" if "secret" in field or "token" in field else f" (got {error.get('input')!r})"
+            value = "" if "secret" in field or "token" in field else f" (got {_shown(field, error.get('input'))!r})"
             problems.append(f"{field.upper()}{value}: {message}")
         else:
             problems.append(message)
     return problems
+
+
+def _shown(field: str, value: Any) -> Any:
+    """A setting's value as it may be printed: a database URL without its password."""
+    if field == "database_url" and isinstance(value, str):
+        try:
+            return make_url(value).render_as_string(hide_password=True)
+        except ArgumentError:
+            return "…"  # not a URL, so no telling where a password would be
+    return value

@@ -1,13 +1,12 @@
 """Alembic environment: async engines, batch mode for SQLite, the models' naming convention.
 
 `bot.db.migrate` hands in a live connection through `config.attributes["connection"]`; the
-`alembic` command line builds its own engine from DATABASE_URL (or the bot's default).
+`alembic` command line builds its own engine from the bot's database settings (bot.settings).
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -15,6 +14,8 @@ from sqlalchemy.engine import Connection
 from bot.db import models  # noqa: F401  (registers every table on Base.metadata)
 from bot.db.base import Base
 from bot.db.engine import create_engine
+from bot.db.migrate import locked_transaction
+from bot.settings import SettingsError, load_database_settings
 
 config = context.config
 target_metadata = Base.metadata
@@ -32,20 +33,20 @@ def _configure(connection: Connection) -> None:
 
 
 def _url() -> str:
-    """The URL the command line migrates: DATABASE_URL, else the bot's default SQLite file."""
-    data_dir = os.environ.get("DATA_DIR", "data")
-    return (
-        os.environ.get("DATABASE_URL")
-        or f"sqlite+aiosqlite:///{data_dir}/bot.db"
-    )
+    """The URL the command line migrates: the bot's own (DATABASE_URL, else its SQLite file in DATA_DIR)."""
+    try:
+        return load_database_settings().resolved_database_url
+    except SettingsError as exc:
+        raise SystemExit("The database settings have problems:\n  - " + "\n  - ".join(exc.problems)) from None
 
 
 async def _run_async() -> None:
     engine = create_engine(_url())
-    async with engine.connect() as connection:
-        await connection.run_sync(_configure)
-        await connection.commit()
-    await engine.dispose()
+    try:
+        async with locked_transaction(engine) as connection:  # the lock the bot takes, so a start waits
+            await connection.run_sync(_configure)
+    finally:
+        await engine.dispose()
 
 
 def run_offline() -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from bot.app import build
 from bot.client import RecoveryBot, point_at_discord
 from bot.db.engine import create_engine
+from bot.db.migrate import upgrade
 from bot.settings import Settings
 from tests.discord_double import DiscordDouble
 
@@ -35,6 +36,9 @@ async def bot_in_process(double: DiscordDouble, data_dir: Path, **overrides: Any
     """Start the bot against `double` and wait until it is ready and its commands are registered."""
     settings = settings_for(double, data_dir, **overrides)
     engine = create_engine(settings.resolved_database_url)
+    # Migrated here, in the test process, as a deploy step would: `build` then finds the schema current and
+    # starts no migrating child process (tests/e2e start from empty databases and go through that path).
+    await upgrade(engine)
     # The double sends every GUILD_CREATE at once; no need to wait Discord's 2 s for stragglers.
     bot = await build(settings, engine, guild_ready_timeout=0.05)
     runner = asyncio.create_task(bot.start(double.token), name="bot-under-test")

@@ -25,7 +25,6 @@ from bot.services import guild_config, meetings, recurrence, timezones
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.meetings import ImportResult, ScheduleText
 from bot.services.meetings import actions as meeting_actions
-from bot.services.meetings import calendar as calendar_feed
 from bot.services.meetings import feeds as meeting_feeds
 from bot.services.meetings import guide as meeting_guide
 from bot.services.meetings import reminders as meeting_reminders
@@ -366,7 +365,7 @@ class Meetings(commands.Cog):
             raise InvalidInput("There are no meetings here yet, so there is nothing to put in a calendar.")
         guild_name = interaction.guild.name if interaction.guild else "Meetings"
         name = chosen[0].name if meeting else f"{guild_name} meetings"
-        data, left_out = await asyncio.to_thread(calendar_feed.calendar_export, chosen, calendar_name=name,
+        data, left_out = await asyncio.to_thread(_calendar_file, chosen, calendar_name=name,
                                                  generated_at=clock.now())
         filename = f"{chosen[0].slug if meeting else 'meetings'}.ics"
         note = ""
@@ -659,3 +658,10 @@ def _ping_id(role: discord.Role | None) -> int | None:
 def _choice_name(meeting: Meeting) -> str:
     return f"{meeting.name} · {recurrence.describe(meeting.recurrence)}"[:100]
 
+
+def _calendar_file(chosen: list[Meeting], *, calendar_name: str, generated_at: datetime) -> tuple[bytes, list[Meeting]]:
+    """The .ics file, made in a worker thread. The calendar library is imported here, at its first use and
+    off the event loop: most bots never make a calendar, and it would hold memory for nothing."""
+    from bot.services.meetings import calendar as calendar_feed
+
+    return calendar_feed.calendar_export(chosen, calendar_name=calendar_name, generated_at=generated_at)

@@ -32,8 +32,9 @@ async def start_bot(double: DiscordDouble, tmp_path: Path) -> AsyncIterator[Star
     """
     started: list[BotProcess] = []
 
-    async def start(*, wait: bool = True, clock_at: datetime | None = None, **env: str) -> BotProcess:
-        process = await BotProcess(double, tmp_path, clock_at=clock_at, **env).start()
+    async def start(*, wait: bool = True, clock_at: datetime | None = None, runner: str = "bot",
+                    **env: str) -> BotProcess:
+        process = await BotProcess(double, tmp_path, clock_at=clock_at, runner=runner, **env).start()
         started.append(process)
         if wait:
             await process.wait_ready()

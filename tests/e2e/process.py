@@ -20,9 +20,10 @@ class BotProcess:
     """One bot process; its combined log is kept in `log_file` and shown when a test fails."""
 
     def __init__(self, double: DiscordDouble, workdir: Path, *, clock_at: datetime | None = None,
-                 **env: str) -> None:
+                 runner: str = "bot", **env: str) -> None:
         self.double = double
         self.clock_at = clock_at  # run with the clock moved to this instant (see shifted_clock)
+        self.runner = runner  # the module run: the bot itself, or a wrapper such as tests.e2e.module_probe
         self.workdir = workdir
         self.log_file = workdir / f"bot-{len(list(workdir.glob('bot-*.log')))}.log"
         self.env = {
@@ -42,7 +43,7 @@ class BotProcess:
         # The bot runs in its own folder, so a developer's .env is never read by a test.
         self.workdir.mkdir(parents=True, exist_ok=True)
         log = self.log_file.open("wb")
-        command = ["-m", "bot"] if self.clock_at is None else \
+        command = ["-m", self.runner] if self.clock_at is None else \
             ["-m", "tests.e2e.shifted_clock", self.clock_at.isoformat()]
         self.process = await asyncio.create_subprocess_exec(
             sys.executable, *command, cwd=self.workdir, env=self.env,

@@ -71,3 +71,27 @@ async def test_a_wrong_token_exits_2_without_a_traceback(start_bot: StartBot) ->
     assert await bot.exit_code() == 2
     assert "Discord refused DISCORD_TOKEN" in bot.log
     assert "Traceback" not in bot.log
+
+
+# As if installed without the postgres extra: Python's own marker for a module that cannot be imported
+# (find_spec answers None, import raises ModuleNotFoundError), then `python -m bot`.
+WITHOUT_ASYNCPG = """
+import runpy, sys
+sys.modules["asyncpg"] = None
+runpy.run_module("bot", run_name="__main__", alter_sys=True)
+"""
+
+
+async def test_postgresql_without_its_driver_exits_2_naming_the_install_command(tmp_path: Path) -> None:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", WITHOUT_ASYNCPG, cwd=tmp_path,
+        env={"PYTHONPATH": str(PROJECT_ROOT), "PATH": "", "DISCORD_TOKEN": "a-token",
+             "DATABASE_URL": "postgresql+asyncpg://bot@127.0.0.1:5432/recovery"},
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await process.communicate()
+    text = (out + err).decode()
+    assert process.returncode == 2, text
+    assert "asyncpg driver, which is not installed" in text
+    assert "pip install -e '.[postgres]'" in text
+    assert "Traceback" not in text

@@ -45,3 +45,23 @@ async def test_models_and_migrations_agree(database: Database) -> None:
             assert await conn.run_sync(_diff) == []
     finally:
         await engine.dispose()
+
+
+def test_the_newest_revision_read_from_the_files_is_alembics_head() -> None:
+    from alembic.script import ScriptDirectory
+
+    from bot.db.migrate import alembic_config, newest_revision
+
+    assert newest_revision() == ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+async def test_a_database_at_the_newest_revision_is_known_without_alembic(database: Database) -> None:
+    from bot.db.migrate import current_revision, newest_revision
+
+    engine = database.engine()
+    try:
+        assert await current_revision(engine) is None  # empty
+        await upgrade(engine)
+        assert await current_revision(engine) == newest_revision()
+    finally:
+        await engine.dispose()

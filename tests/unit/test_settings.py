@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.fernet import Fernet
 
-from bot.settings import SettingsError, load_settings
+from bot.settings import SettingsError, load_database_settings, load_settings
 
 ALL_VARS = ("DISCORD_TOKEN", "DATABASE_URL", "BOT_SECRET_KEY", "DEV_GUILD_ID", "LOG_LEVEL", "DEFAULT_TIMEZONE",
             "SHARD_COUNT", "SHARD_IDS", "DISCORD_API_BASE_URL", "DISCORD_GATEWAY_URL", "DATA_DIR",
@@ -117,3 +117,15 @@ def test_each_secret_key_is_checked_and_named_by_its_place(
     [problem] = problems(monkeypatch, DISCORD_TOKEN="t", BOT_SECRET_KEY=value)
     assert expected in problem
     assert good not in problem and "not-a-key" not in problem and "bad" not in problem, "secrets are never echoed"
+
+
+def test_a_database_url_in_a_message_never_shows_its_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    [problem] = problems(monkeypatch, DISCORD_TOKEN="token",
+                         DATABASE_URL="mysql+aiomysql://bot:hunter2-secret@db:3306/recovery")
+    assert "hunter2-secret" not in problem
+    assert "bot:***@db:3306" in problem and "supported are" in problem
+
+
+def test_the_database_settings_alone_need_no_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATA_DIR", "/srv/recovery")
+    assert load_database_settings(env_file=None).resolved_database_url == "sqlite+aiosqlite:////srv/recovery/bot.db"
