@@ -211,6 +211,24 @@ async def test_a_reminder_for_a_meeting_that_already_started_is_dropped(
     assert {j.state for j in jobs if ":announce:" in j.key and j.due_at < start} == {"dropped"}
 
 
+async def test_a_late_reminder_is_sent_up_to_5_minutes_late_and_dropped_after_even_before_the_start(
+    bot: RecoveryBot, community: Community
+) -> None:
+    start = tomorrow_at(19)
+    await create(community, start)
+    room = community.meeting_room
+    with clock_at(start - timedelta(minutes=52)):  # down until now: the 60-minute reminder is 8 minutes late
+        await bot.scheduler.run_due()
+    assert community.double.messages(room) == []  # "starts in an hour" would be wrong, and another is coming
+    with clock_at(start - timedelta(minutes=7)):  # the 10-minute reminder is 3 minutes late: still of use
+        await bot.scheduler.run_due()
+        late = await community.double.wait_for_message(room, lambda m: "starts" in m.content)
+    assert f"<t:{int(start.timestamp())}:R>" in late.content
+    states = {j.due_at: j.state for j in await bot.scheduler.jobs("meeting:") if ":announce:" in j.key}
+    assert states[start - timedelta(minutes=60)] == "dropped"
+    assert states[start - timedelta(minutes=10)] == "done"
+
+
 async def test_the_event_rolls_over_to_next_week_when_the_meeting_ends(
     bot: RecoveryBot, community: Community
 ) -> None:
@@ -321,7 +339,8 @@ async def test_calendar_file_has_the_rule_zone_and_skipped_dates(bot: RecoveryBo
     [file] = result.attachments
     text = file.content.decode()
     assert file.filename == "meetings.ics"
-    assert f"RRULE:FREQ=WEEKLY;BYDAY={start:%a}".upper()[:24] in text.upper()
+    [rule] = [line for line in text.splitlines() if line.startswith("RRULE:")]
+    assert rule == f"RRULE:FREQ=WEEKLY;BYDAY={start:%a}"[:-1].upper()  # e.g. BYDAY=TU: the weekday checked
     assert "DTSTART;TZID=America/New_York:" in text and "BEGIN:VTIMEZONE" in text
     assert f"EXDATE;TZID=America/New_York:{start + timedelta(days=7):%Y%m%d}T190000" in text
 

@@ -347,8 +347,12 @@ def guild_base(g: Guild) -> dict[str, Any]:
     }
 
 
-def guild_create(world: World, g: Guild, members: list[Member]) -> dict[str, Any]:
-    """GUILD_CREATE: the guild plus the gateway-only fields discord.py's Guild._from_data reads."""
+def guild_create(world: World, g: Guild, members: list[Member], *, joined: bool = False) -> dict[str, Any]:
+    """GUILD_CREATE: the guild plus the gateway-only fields discord.py's Guild._from_data reads.
+
+    `joined`: the bot was just added to the guild. Discord then sends the guild without `unavailable`
+    (discord.py raises `guild_join`); a guild READY listed as unavailable comes with `unavailable: false`
+    (discord.py raises `guild_available`)."""
     data = guild_base(g)
     channels = [c for c in g.channels.values() if not c.is_thread]
     threads = [c for c in g.channels.values() if c.is_thread and not c.archived]
@@ -373,6 +377,8 @@ def guild_create(world: World, g: Guild, members: list[Member]) -> dict[str, Any
             "soundboard_sounds": [],
         }
     )
+    if joined:
+        del data["unavailable"]
     return data
 
 

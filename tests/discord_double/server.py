@@ -201,9 +201,12 @@ class DiscordDouble:
         shard_id: int | None = None,
         locale: str = "en-US",
         features: Iterable[str] = (),
+        channels: Iterable[str] = (),
     ) -> Guild:
         """A guild the bot is in: @everyone (id == guild id), the owner, and the bot's
-        member with its managed integration role carrying ``bot_permissions``.
+        member with its managed integration role carrying ``bot_permissions``; ``channels``
+        are text channels it already has (added while the bot runs, the bot joins a
+        server that has them, as on Discord).
 
         ``shard_id``: pick the guild id so it lands on that shard (for ``shard_count``
         as set now) — handy for multi-shard tests.
@@ -231,9 +234,11 @@ class DiscordDouble:
         self.world.guilds[gid] = guild
         guild.members[owner.id] = Member(user=owner, guild_id=gid)
         guild.members[self.bot_user.id] = Member(user=self.bot_user, guild_id=gid, role_ids=[bot_role.id])
+        for channel_name in channels:
+            self.add_channel(guild, channel_name)
         session = self._session_for(guild)
-        if session is not None and session.ready:
-            session.dispatch("GUILD_CREATE", self.guild_create_payload(guild, session))
+        if session is not None and session.ready:  # added while the bot runs: the bot joins it now
+            session.dispatch("GUILD_CREATE", self.guild_create_payload(guild, session, joined=True))
             guild.announced = True
         return guild
 
@@ -408,13 +413,14 @@ class DiscordDouble:
             if self.bot_user.id in g.members and (g.id >> 22) % shard_count == shard_id
         ]
 
-    def guild_create_payload(self, guild: Guild, session: GatewaySession) -> dict[str, Any]:
+    def guild_create_payload(self, guild: Guild, session: GatewaySession, *, joined: bool = False) -> dict[str, Any]:
         """Without GUILD_PRESENCES Discord only includes the bot and voice-connected
-        members; the rest come from member chunking (op 8), as on Discord."""
+        members; the rest come from member chunking (op 8), as on Discord. ``joined``: announce the
+        guild as one the bot was just added to (see payloads.guild_create)."""
         members = list(guild.members.values())
         if not (session.intents & Intents.GUILD_PRESENCES and len(members) <= session.large_threshold):
             members = [m for m in members if m.user.id == self.bot_user.id or m.voice_channel_id]
-        data = payloads.guild_create(self.world, guild, members)
+        data = payloads.guild_create(self.world, guild, members, joined=joined)
         if not session.intents & Intents.GUILD_VOICE_STATES:
             data["voice_states"] = []
         return data

@@ -7,7 +7,7 @@ from typing import Any
 import discord
 import pytest
 
-from tests.discord_double import DiscordDouble
+from tests.discord_double import DiscordDouble, eventually
 from tests.double.conftest import TinyBot, point_discord_py_at
 
 
@@ -50,3 +50,27 @@ async def test_wrong_token_is_login_failure(double: DiscordDouble) -> None:
     finally:
         await tiny.close()
     assert double.requests[0].status == 401
+
+
+async def test_a_guild_added_while_running_is_a_join_and_one_from_ready_is_available(
+    double: DiscordDouble, world: dict[str, Any], bot: TinyBot
+) -> None:
+    joined: list[int] = []
+    available: list[int] = []
+
+    async def on_guild_join(guild: discord.Guild) -> None:
+        joined.append(guild.id)
+
+    async def on_guild_available(guild: discord.Guild) -> None:
+        available.append(guild.id)
+
+    bot.add_listener(on_guild_join)
+    bot.add_listener(on_guild_available)
+    new = double.add_guild("Another Group")
+    await eventually(lambda: joined == [new.id], "discord.py to raise guild_join")
+    assert available == []
+    # The guilds READY listed are backfilled as available, which discord.py tells from a join by this field.
+    session = double._session_for(new)
+    assert session is not None
+    assert double.guild_create_payload(world["guild"], session)["unavailable"] is False
+    assert "unavailable" not in double.guild_create_payload(new, session, joined=True)
