@@ -136,8 +136,8 @@ async def measure(label: str, make_engine: Any, rounds: int) -> None:
     cold = [t for r in runs for t in r["list"][0]]
     warm = [t for r in runs for t in r["list"][1]]
     print(f"  upcoming() for 2,000 meetings ({runs[0]['list'][2]:,} occurrences in 7 days): cold median "
-          f"{med(cold) * 1000:.1f} ms (in a thread), warm median {med(warm) * 1000:.1f} ms, p95 "
-          f"{statistics.quantiles(warm, n=20)[-1] * 1000:.1f} ms over {len(warm)} calls")
+          f"{med(cold) * 1000:.1f} ms (in a thread), warm median {med(warm) * 1000:.3f} ms, p95 "
+          f"{statistics.quantiles(warm, n=20)[-1] * 1000:.3f} ms over {len(warm)} calls")
 
 
 def sqlite_engines(folder: Path) -> Any:

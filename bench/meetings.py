@@ -244,7 +244,7 @@ async def measure(engine: AsyncEngine, label: str, rounds: int) -> None:
     print(f"  upcoming() for {BUSY_SERVER_MEETINGS} meetings ({found} occurrences): cold median "
           f"{statistics.median(cold) * 1000:.1f} ms, p95 {p95 * 1000:.1f} ms over {len(cold)} calls   "
           f"{'OK' if p95 < 0.020 else 'MISSED'} (target < 20 ms); warm median "
-          f"{statistics.median(warm) * 1000:.1f} ms over {len(warm)} calls")
+          f"{statistics.median(warm) * 1000:.3f} ms over {len(warm)} calls")
 
 
 async def profile(database: Database) -> None:

@@ -121,7 +121,7 @@ def list_embed(entries: Sequence[Upcoming], page: int, now: datetime, title: str
 class ListPager(OwnedView):
     """/meeting list: pages of upcoming meetings, and a menu to open one for details."""
 
-    def __init__(self, owner_id: int, entries: list[Upcoming], now: datetime, title: str,
+    def __init__(self, owner_id: int, entries: Sequence[Upcoming], now: datetime, title: str,
                  open_meeting: Callable[[discord.Interaction, int], Awaitable[None]]) -> None:
         super().__init__(owner_id)
         self.entries, self.now, self.title, self.page = entries, now, title, 0

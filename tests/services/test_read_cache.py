@@ -5,7 +5,7 @@ while another session committed is not kept as if it were current."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -144,3 +144,26 @@ async def test_only_so_many_are_kept_the_least_recently_used_go_first(sessions: 
     for key in (1, 2, 1, 3, 1, 2):
         assert await read(key) == key * 10
     assert loads == [1, 2, 3, 2]  # 1 was used again before 3 came, so 2 went
+
+
+async def test_a_kept_list_is_the_list_worked_out_afresh_at_every_moment(sessions: Sessions) -> None:
+    """Lists are kept until one of their meetings ends or the next comes into the window: asked every
+    7 minutes for two days, with and without a filter, each equals the week worked out from scratch."""
+    async with sessions.begin() as session:
+        for name, days, at, minutes in [("Early", ("MO", "WE"), time(7), 60), ("Noon", ("TU",), time(12), 45),
+                                        ("Late", ("MO", "TU", "TH"), time(21, 30), 90)]:
+            rule = recurrence.weekly(days, at, "America/New_York", date(2026, 11, 23))
+            await meetings.create(session, GUILD, MODERATOR, draft(name, recurrence=rule, duration_minutes=minutes,
+                                                                   types=("O",) if name == "Noon" else ()))
+    async with sessions() as session:
+        every = await meetings.all_in(session, GUILD)
+    moment = NOW
+    while moment < NOW + timedelta(days=2):
+        async with sessions() as session:
+            kept_list = await meetings.upcoming(session, GUILD, moment)
+            open_only = await meetings.upcoming(session, GUILD, moment, types=("O",))
+        afresh = meetings.occurrences_between(every, moment, moment + timedelta(days=7))
+        assert [(u.meeting.name, u.start) for u in kept_list] == [(u.meeting.name, u.start) for u in afresh], moment
+        assert [(u.meeting.name, u.start) for u in open_only] == [
+            (u.meeting.name, u.start) for u in afresh if u.meeting.name == "Noon"], moment
+        moment += timedelta(minutes=7)

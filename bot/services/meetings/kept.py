@@ -26,10 +26,12 @@ _IN_A_THREAD_FROM = 100
 
 @dataclass(frozen=True, slots=True)
 class Week:
-    """Each occurrence of a server's meetings over a day's week (and a day either side), soonest first."""
+    """Each occurrence of a server's meetings over a day's week (and a day either side), soonest first;
+    and the lists made from it, each kept while it stays true (see listing.upcoming)."""
 
     day: date
     entries: tuple[Any, ...]  # listing.Upcoming
+    lists: dict[Any, Any] = field(default_factory=dict, compare=False)
 
 
 @dataclass(slots=True)
