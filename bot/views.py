@@ -5,6 +5,7 @@ one central handler. `OwnedView` is a short-lived private panel (it tidies up on
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Collection
 from typing import Any, ClassVar
 
 import discord
@@ -46,9 +47,10 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     """A button that keeps working after a restart, answers only those it is for, and never goes silent.
 
     What it acts on lives in its custom id (subclasses give a `template` with named groups, and register
-    the class with `bot.add_dynamic_items` when their cog loads). Who may press it: its owner, when the
-    custom id names one (`owner_id`), and whoever holds `who` (a role from bot.checks); with neither,
-    anyone. discord.py only logs an error raised by a dynamic item, and the person who pressed sees
+    the class with `bot.add_dynamic_items` when their cog loads). Who may press it: its owner
+    (`owner_id`), the members and Discord roles it lists (`listed_members`, `listed_roles`: ids from its
+    custom id, say a reach-out's volunteers), and whoever holds `who` (a role from bot.checks). With none of
+    these, anyone. discord.py only logs an error raised by a dynamic item, and the person who pressed sees
     "This interaction failed"; here refusals and errors reach the one central handler, so the person
     always gets an answer. Subclasses implement `pressed`.
     """
@@ -56,8 +58,16 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     who: ClassVar[Role | None] = None
 
     def owner_id(self) -> int | None:
-        """The member this button belongs to, if only they (and `who`) may press it."""
+        """The member this button belongs to, if only they (and the others allowed) may press it."""
         return None
+
+    def listed_members(self) -> Collection[int]:
+        """Members (besides the owner) who may press it."""
+        return ()
+
+    def listed_roles(self) -> Collection[int]:
+        """Discord roles whose members may press it."""
+        return ()
 
     async def callback(self, interaction: discord.Interaction) -> None:
         try:
@@ -67,15 +77,21 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
             await on_component_error(interaction, error, f"{type(self).__name__}.{self.custom_id.split(':')[0]}")
 
     async def _check(self, interaction: discord.Interaction) -> None:
-        owner = self.owner_id()
-        if owner is not None and interaction.user.id == owner:
+        owner, members, roles = self.owner_id(), set(self.listed_members()), set(self.listed_roles())
+        if owner is None and not members and not roles and self.who is None:
+            return
+        user = interaction.user
+        if user.id == owner or user.id in members:
+            return
+        if roles and isinstance(user, discord.Member) and roles.intersection(role.id for role in user.roles):
             return
         if self.who is not None and await holds(interaction, self.who):
             return
-        if owner is not None:
+        if owner is not None or members:
             raise Refused("This panel belongs to someone else. Run the command yourself to get your own.")
-        if self.who is not None:
+        if self.who is not None and not roles:
             raise Refused(REFUSALS[self.who])
+        raise Refused("This button is for members with a particular role here, and you don't have it.")
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         raise NotImplementedError

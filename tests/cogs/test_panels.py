@@ -42,12 +42,36 @@ class NextStep(PersistentButton, template=r"test-panel:(?P<meeting>[0-9]{1,18}):
         await interaction.response.send_message("Next step.", ephemeral=True)
 
 
-async def post_panel(bot: RecoveryBot, community: Community, meeting: int, owner: int) -> Message:
-    bot.add_dynamic_items(NextStep)
+class Huddle(PersistentButton, template=r"test-huddle:(?P<members>[0-9.]+):(?P<role>[0-9]{1,20})"):
+    """A button for the members and the role it lists (as a reach-out lists the volunteers it pinged)."""
+
+    def __init__(self, members: tuple[int, ...], role: int) -> None:
+        ids = ".".join(map(str, members))
+        super().__init__(discord.ui.Button(label="Join", custom_id=f"test-huddle:{ids}:{role}"))
+        self.members, self.role = members, role
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> Huddle:
+        return cls(tuple(int(i) for i in match["members"].split(".")), int(match["role"]))
+
+    def listed_members(self) -> tuple[int, ...]:
+        return self.members
+
+    def listed_roles(self) -> tuple[int, ...]:
+        return (self.role,)
+
+    async def pressed(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message("Joined.", ephemeral=True)
+
+
+async def post_panel(bot: RecoveryBot, community: Community, meeting: int, owner: int,
+                     item: PersistentButton | None = None) -> Message:
+    bot.add_dynamic_items(NextStep, Huddle)
     channel = bot.get_channel(community.general.id)
     assert isinstance(channel, discord.TextChannel)
     view = discord.ui.View(timeout=None)
-    view.add_item(NextStep(meeting, owner))
+    view.add_item(item or NextStep(meeting, owner))
     sent = await channel.send("The meeting panel", view=view)
     [message] = [m for m in community.double.messages(community.general) if m.id == sent.id]
     return message
@@ -64,6 +88,16 @@ async def test_the_owner_and_the_role_may_press_others_are_told_kindly(bot: Reco
     assert pressed == [(42, community.alice.id), (42, community.facilitator.id)]
     assert by_owner.content == by_facilitator.content == "Next step."
     assert by_other.ephemeral and "belongs to someone else" in (by_other.content or "")
+
+
+async def test_listed_members_and_roles_may_press_others_may_not(bot: RecoveryBot, community: Community) -> None:
+    huddle = Huddle((community.alice.id, community.bob.id), community.volunteer_role.id)
+    panel = await post_panel(bot, community, 0, 0, huddle)
+    custom_id = str(huddle.custom_id)
+    for member in (community.alice, community.bob, community.volunteer):  # listed, listed, has the role
+        assert (await community.double.click(panel, custom_id, user=member)).content == "Joined."
+    refused = await community.double.click(panel, custom_id, user=community.facilitator)
+    assert refused.ephemeral and "belongs to someone else" in (refused.content or "")
 
 
 async def test_an_error_in_a_buttons_handler_gets_an_answer_not_silence(bot: RecoveryBot,
