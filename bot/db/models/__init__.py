@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from bot.db.models.core import AuditEntry, AutoId, BotState, GuildSettings, Job, JobState
 from bot.db.models.meetings import MeetingFeed, MeetingReminderOptIn, MeetingRow
+from bot.db.models.reachout import AnonBlock, ReachoutPing, ReachoutRequest, ReachoutSettings, Volunteer
 
-__all__ = ["AuditEntry", "AutoId", "BotState", "GuildSettings", "Job", "JobState", "MeetingFeed",
-           "MeetingReminderOptIn", "MeetingRow"]
+__all__ = ["AnonBlock", "AuditEntry", "AutoId", "BotState", "GuildSettings", "Job", "JobState", "MeetingFeed",
+           "MeetingReminderOptIn", "MeetingRow", "ReachoutPing", "ReachoutRequest", "ReachoutSettings", "Volunteer"]

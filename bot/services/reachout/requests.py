@@ -1,0 +1,409 @@
+"""Requests for support: opened, routed to volunteers on call, escalated while nobody answers, claimed by
+one volunteer, closed. Plain Python; the reach-out cog posts, pings and relays what these return.
+
+The ladder, as chained jobs in the durable queue (cancelled when a volunteer takes the request):
+step 1, the next volunteers; step 2, the moderators; step 3, the requester is told honestly that nobody is
+free yet, with the crisis lines and the next meeting they could join. With nobody on call at the start,
+the ladder starts at the moderators. Each step's job is booked before the step runs, so a step that fails
+for good never stops the next one.
+
+Routing chooses volunteers on call, never the requester, those pinged longest ago first, within their
+limits (open requests, pings a day). Its reads and writes for one server must not interleave with another
+routing of the same server, or two requests could both take a volunteer's last ping: callers hold
+`turn(guild_id)` around the whole transaction (every interaction of a server reaches one process).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import weakref
+from collections.abc import AsyncIterator, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.models import ReachoutPing, ReachoutRequest, Volunteer
+from bot.scheduler import DueJob, NewJob, Scheduler
+from bot.services import anonymity, guild_config
+from bot.services.errors import DomainError, InvalidInput, NotFound
+from bot.services.reachout import roster
+from bot.services.reachout import settings as reach_settings
+from bot.services.reachout.settings import Settings
+from bot.services.text import checked
+
+KINDS = ("talk", "advice", "vent", "urgent")
+KIND_WORDS = {"talk": "to talk", "advice": "advice", "vent": "to vent", "urgent": "urgent"}
+MESSAGE_MAX = 1000
+STEP_JOB = "reachout.step"
+NEXT_VOLUNTEERS, MODERATORS, TELL_REQUESTER = 1, 2, 3
+_MENTION = re.compile(r"<@[!&]?\d+>|<#\d+>|@everyone|@here", re.IGNORECASE)
+
+
+class RequestRefused(DomainError):
+    """A request that can't be sent; the reach-out cog shows the crisis lines beside the message, always."""
+
+
+class AlreadyTaken(DomainError):
+    def __init__(self, message: str, claimed_by: int | None) -> None:
+        super().__init__(message)
+        self.claimed_by = claimed_by
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    id: int
+    guild_id: int
+    kind: str
+    anonymous: bool
+    message: str | None
+    requester_id: int | None  # named requests only
+    author_key: str | None
+    state: str
+    step: int
+    claimed_by: int | None
+    claimed_at: datetime | None
+    closed_at: datetime | None
+    outcome: str | None
+    card_channel_id: int | None
+    card_message_id: int | None
+    thread_id: int | None
+    created_at: datetime
+
+    @property
+    def urgent(self) -> bool:
+        return self.kind == "urgent"
+
+
+def _request(row: ReachoutRequest) -> Request:
+    return Request(row.id, row.guild_id, row.kind, row.anonymous, row.message, row.requester_id, row.author_key,
+                   row.state, row.step, row.claimed_by, row.claimed_at, row.closed_at, row.outcome,
+                   row.card_channel_id, row.card_message_id, row.thread_id, row.created_at)
+
+
+@dataclass(frozen=True, slots=True)
+class Opened:
+    request: Request
+    pinged: list[int]  # the volunteers to ping now
+    alert_moderators: bool  # nobody on call: the ladder starts at the moderators
+    reachout_channel_id: int
+    moderator_role_id: int | None
+    settings: Settings
+
+
+# -- one routing at a time per server ----------------------------------------------------------------
+
+# One lock per server, per event loop (an asyncio lock belongs to the loop it was first used in).
+_turns: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[int, asyncio.Lock]] = weakref.WeakKeyDictionary()
+
+
+@contextlib.asynccontextmanager
+async def turn(guild_id: int) -> AsyncIterator[None]:
+    """Hold around a transaction that routes or claims for `guild_id` (see the module's docstring)."""
+    lock = _turns.setdefault(asyncio.get_running_loop(), {}).setdefault(guild_id, asyncio.Lock())
+    async with lock:
+        yield
+
+
+# -- opening -----------------------------------------------------------------------------------------
+
+def check_message(message: str | None) -> str | None:
+    """The request's words, cleaned; `InvalidInput` for what can't be sent as it is."""
+    text = checked(message, "message", MESSAGE_MAX, one_line=False)
+    if text and _MENTION.search(text):
+        raise InvalidInput("Please write your message without @mentions or #channel links: they could ping "
+                           "people or point at someone. Everything else you write is shown as you wrote it.")
+    return text
+
+
+def check_kind(kind: str | None) -> str:
+    chosen = (kind or "talk").strip().lower()
+    if chosen not in KINDS:
+        raise InvalidInput(f"Choose what you need: {', '.join(KINDS)}.")
+    return chosen
+
+
+async def open_request(session: AsyncSession, scheduler: Scheduler, guild_id: int, requester_id: int,
+                       message: str | None, kind: str | None, anonymous: bool, now: datetime) -> Opened:
+    """Open and route a request; hold `turn(guild_id)` around the transaction."""
+    text, chosen_kind = check_message(message), check_kind(kind)
+    config = await guild_config.get(session, guild_id)
+    if config.reachout_channel_id is None:
+        raise RequestRefused("This server hasn't set up reach-out yet, so there is nobody I can send your request "
+                             "to here. A moderator can set it up with /setup.")
+    key = anonymity.author_key(requester_id)
+    if await anonymity.is_blocked(session, guild_id, key):
+        raise RequestRefused("You can't send requests in this server right now.")
+    settings = await reach_settings.get(session, guild_id)
+    waiting = await session.scalar(select(ReachoutRequest.id).where(
+        ReachoutRequest.guild_id == guild_id, ReachoutRequest.author_key == key, ReachoutRequest.state == "open"))
+    if waiting is not None:
+        raise RequestRefused(f"Your request #{waiting} is still waiting for a volunteer. I'll let you know as soon "
+                             "as someone takes it; you don't need to ask again.")
+    last = await session.scalar(select(func.max(ReachoutRequest.created_at)).where(
+        ReachoutRequest.guild_id == guild_id, ReachoutRequest.author_key == key))
+    if last is not None and now < last + timedelta(minutes=settings.cooldown_minutes):
+        wait = last + timedelta(minutes=settings.cooldown_minutes) - now
+        minutes = max(1, -(-int(wait.total_seconds()) // 60))
+        raise RequestRefused(f"You sent a request a moment ago. You can ask again in {minutes} "
+                             f"minute{'s' if minutes != 1 else ''}.")
+    row = ReachoutRequest(guild_id=guild_id, kind=chosen_kind, anonymous=anonymous, message=text,
+                          requester_id=None if anonymous else requester_id,
+                          requester_secret=str(requester_id) if anonymous else None,
+                          author_key=key, state="open", step=0, created_at=now)
+    session.add(row)
+    await session.flush()
+    pinged = await _route(session, row, settings, now, exclude={requester_id})
+    if pinged:
+        row.step = 0
+        await _book_step(session, scheduler, row, NEXT_VOLUNTEERS, settings)
+    else:
+        row.step = MODERATORS  # nobody on call: straight to the moderators, never silence
+        await _book_step(session, scheduler, row, TELL_REQUESTER, settings)
+    await session.flush()
+    return Opened(_request(row), pinged, not pinged, config.reachout_channel_id, config.moderator_role_id, settings)
+
+
+async def _route(session: AsyncSession, row: ReachoutRequest, settings: Settings, now: datetime,
+                 exclude: Iterable[int] = ()) -> list[int]:
+    """Choose and record the volunteers to ping for `row`: on call, not the requester, not already pinged
+    for it, within their limits, those pinged longest ago first."""
+    excluded = set(exclude)
+    excluded.update(await session.scalars(select(ReachoutPing.volunteer_id)
+                                          .where(ReachoutPing.request_id == row.id)))
+    holding: dict[int | None, int] = {claimer: count for claimer, count in await session.execute(
+        select(ReachoutRequest.claimed_by, func.count()).where(
+            ReachoutRequest.guild_id == row.guild_id, ReachoutRequest.state == "claimed")
+        .group_by(ReachoutRequest.claimed_by))}
+    pinged_today: dict[int, int] = {volunteer: count for volunteer, count in await session.execute(
+        select(ReachoutPing.volunteer_id, func.count()).where(
+            ReachoutPing.guild_id == row.guild_id, ReachoutPing.pinged_at > now - timedelta(days=1))
+        .group_by(ReachoutPing.volunteer_id))}
+    chosen: list[int] = []
+    for volunteer in await roster.all_of(session, row.guild_id):
+        if len(chosen) >= settings.ping_count:
+            break
+        if volunteer.user_id in excluded or not volunteer.on_call(now) \
+                or holding.get(volunteer.user_id, 0) >= settings.max_open \
+                or pinged_today.get(volunteer.user_id, 0) >= settings.daily_pings \
+                or (row.author_key is not None and anonymity.author_key(volunteer.user_id) == row.author_key):
+            continue
+        chosen.append(volunteer.user_id)
+    for user_id in chosen:
+        session.add(ReachoutPing(request_id=row.id, guild_id=row.guild_id, volunteer_id=user_id, pinged_at=now))
+    if chosen:
+        await session.execute(update(Volunteer).where(Volunteer.guild_id == row.guild_id,
+                                                      Volunteer.user_id.in_(chosen)).values(last_pinged_at=now))
+    return chosen
+
+
+# -- the ladder --------------------------------------------------------------------------------------
+
+def _step_due(row: ReachoutRequest, step: int, settings: Settings) -> datetime:
+    minutes = {NEXT_VOLUNTEERS: settings.next_volunteers_after, MODERATORS: settings.moderators_after,
+               TELL_REQUESTER: settings.tell_requester_after}[step]
+    return row.created_at + timedelta(minutes=minutes)
+
+
+def _step_job(row: ReachoutRequest, step: int, settings: Settings) -> NewJob:
+    # The key names the request's public number and the step: never who asked.
+    return NewJob(STEP_JOB, f"reachout:{row.id}:step:{step}", _step_due(row, step, settings),
+                  {"request_id": row.id, "step": step}, guild_id=row.guild_id)
+
+
+async def _book_step(session: AsyncSession, scheduler: Scheduler, row: ReachoutRequest, step: int,
+                     settings: Settings) -> None:
+    await scheduler.schedule_many([_step_job(row, step, settings)], session=session)
+
+
+async def following_step(session: AsyncSession, job: DueJob) -> NewJob | None:
+    """The chain's next step, booked before this one runs (so this one failing never stops it)."""
+    step = int(job.payload["step"])
+    row = await session.get(ReachoutRequest, int(job.payload["request_id"]))
+    if row is None or row.state != "open" or step >= TELL_REQUESTER:
+        return None
+    return _step_job(row, step + 1, await reach_settings.get(session, row.guild_id))
+
+
+@dataclass(frozen=True, slots=True)
+class Escalation:
+    request: Request
+    step: int
+    pinged: list[int]  # step 1: the next volunteers
+    reachout_channel_id: int | None
+    moderator_role_id: int | None  # step 2
+    requester_id: int | None  # step 3: whom to tell (in memory only, for the DM)
+    region: str | None
+    set_away: list[int]  # volunteers who let too many pings pass: set away, to be told gently
+
+
+async def escalate(session: AsyncSession, request_id: int, step: int, now: datetime) -> Escalation | None:
+    """Take the request one step up the ladder; None when it no longer waits (taken, closed, gone)."""
+    row = await session.get(ReachoutRequest, request_id)
+    if row is None or row.state != "open" or row.step >= step:
+        return None
+    settings = await reach_settings.get(session, row.guild_id)
+    config = await guild_config.get(session, row.guild_id)
+    set_away = await _mark_missed(session, row, settings, now)
+    row.step = step
+    pinged = await _route(session, row, settings, now) if step == NEXT_VOLUNTEERS else []
+    requester = requester_of(row) if step == TELL_REQUESTER else None
+    await session.flush()
+    return Escalation(_request(row), step, pinged, config.reachout_channel_id, config.moderator_role_id,
+                      requester, config.crisis_region, set_away)
+
+
+async def _mark_missed(session: AsyncSession, row: ReachoutRequest, settings: Settings, now: datetime) -> list[int]:
+    """Pings of this request that went unanswered until this step count against their volunteer; a volunteer
+    who lets `missed_before_away` pass in a row is set away (they may be busy or asleep)."""
+    missed = list(await session.scalars(select(ReachoutPing).where(
+        ReachoutPing.request_id == row.id, ReachoutPing.missed.is_(False), ReachoutPing.pinged_at < now)))
+    set_away: list[int] = []
+    for ping in missed:
+        ping.missed = True
+        volunteer = await session.scalar(select(Volunteer).where(Volunteer.guild_id == row.guild_id,
+                                                                 Volunteer.user_id == ping.volunteer_id))
+        if volunteer is None:
+            continue
+        volunteer.missed_in_a_row += 1
+        if volunteer.missed_in_a_row >= settings.missed_before_away and volunteer.status != "away":
+            volunteer.status, volunteer.available_until = "away", None
+            set_away.append(volunteer.user_id)
+    return set_away
+
+
+def requester_of(row: ReachoutRequest) -> int | None:
+    """Who asked: the named requester's id, or an anonymous one's, decrypted for this moment only."""
+    if row.requester_id is not None:
+        return row.requester_id
+    return int(row.requester_secret) if row.requester_secret else None
+
+
+# -- taking, talking, closing -------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    request: Request
+    requester_id: int | None  # in memory only: to open the thread or relay
+
+
+async def claim(session: AsyncSession, scheduler: Scheduler, request_id: int, volunteer_id: int, now: datetime,
+                *, moderator: bool = False) -> Claimed:
+    """Give the request to the first who asks; everyone after is told who took it. The winner is decided by
+    one conditional UPDATE, so two presses at the same instant (even in two processes) give one winner."""
+    row = await session.get(ReachoutRequest, request_id)
+    if row is None:
+        raise NotFound("That request no longer exists.")
+    if row.state == "open":
+        refusal = await _may_claim(session, row, volunteer_id, moderator)
+        if refusal is not None:
+            raise refusal
+    result = await session.execute(
+        update(ReachoutRequest).where(ReachoutRequest.id == request_id, ReachoutRequest.state == "open")
+        .values(state="claimed", claimed_by=volunteer_id, claimed_at=now)
+        .execution_options(synchronize_session=False))
+    await session.refresh(row)
+    if not getattr(result, "rowcount", 0):
+        if row.claimed_by is None:
+            raise AlreadyTaken(f"Request #{row.id} was closed before anyone took it.", None)
+        raise AlreadyTaken(f"Request #{row.id} was already taken.", row.claimed_by)
+    await scheduler.cancel_prefix(f"reachout:{row.id}:", session=session)
+    await session.execute(update(Volunteer).where(Volunteer.guild_id == row.guild_id,
+                                                  Volunteer.user_id == volunteer_id).values(missed_in_a_row=0))
+    return Claimed(_request(row), requester_of(row))
+
+
+async def _may_claim(session: AsyncSession, row: ReachoutRequest, volunteer_id: int,
+                     moderator: bool) -> DomainError | None:
+    if requester_of(row) == volunteer_id:
+        return DomainError("This is your own request: a volunteer will take it.")
+    on_roster = await roster.get(session, row.guild_id, volunteer_id)
+    if on_roster is None and not moderator:
+        return DomainError(roster.NOT_ON_ROSTER)
+    settings = await reach_settings.get(session, row.guild_id)
+    holding = await session.scalar(select(func.count()).select_from(ReachoutRequest).where(
+        ReachoutRequest.guild_id == row.guild_id, ReachoutRequest.claimed_by == volunteer_id,
+        ReachoutRequest.state == "claimed", ReachoutRequest.id != row.id)) or 0
+    if holding >= settings.max_open and not moderator:
+        return DomainError(f"You already hold {holding} open request{'s' if holding != 1 else ''}, this server's "
+                           "limit. Close one first (its Close button), so you're not stretched too thin.")
+    return None
+
+
+async def record_card(session: AsyncSession, request_id: int, channel_id: int, message_id: int) -> None:
+    await session.execute(update(ReachoutRequest).where(ReachoutRequest.id == request_id)
+                          .values(card_channel_id=channel_id, card_message_id=message_id))
+
+
+async def record_thread(session: AsyncSession, request_id: int, thread_id: int) -> None:
+    await session.execute(update(ReachoutRequest).where(ReachoutRequest.id == request_id).values(thread_id=thread_id))
+
+
+async def get(session: AsyncSession, request_id: int) -> Request:
+    row = await session.get(ReachoutRequest, request_id)
+    if row is None:
+        raise NotFound("That request no longer exists.")
+    return _request(row)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    request: Request
+    requester_id: int | None  # in memory only
+    volunteer_id: int | None
+    side: str  # who is acting: requester, volunteer or moderator
+
+
+async def conversation(session: AsyncSession, request_id: int, user_id: int, *, moderator: bool = False,
+                       open_only: bool = True) -> Conversation:
+    """The request as one of its two sides (or a moderator) acts on it; `DomainError` for anyone else, or once
+    it is closed."""
+    row = await session.get(ReachoutRequest, request_id)
+    if row is None:
+        raise NotFound("That request no longer exists.")
+    if open_only and row.state == "closed":
+        raise DomainError(f"Request #{row.id} is closed, so messages no longer go through.")
+    if row.author_key == anonymity.author_key(user_id):
+        side = "requester"
+    elif row.claimed_by == user_id:
+        side = "volunteer"
+    elif moderator:
+        side = "moderator"
+    else:
+        raise DomainError("This conversation is between the person who asked and the volunteer who took it.")
+    return Conversation(_request(row), requester_of(row), row.claimed_by, side)
+
+
+async def close(session: AsyncSession, scheduler: Scheduler, request_id: int, user_id: int, now: datetime,
+                *, moderator: bool = False) -> Conversation:
+    talk = await conversation(session, request_id, user_id, moderator=moderator)
+    await session.execute(update(ReachoutRequest).where(ReachoutRequest.id == request_id)
+                          .values(state="closed", closed_at=now, closed_by=talk.side))
+    await scheduler.cancel_prefix(f"reachout:{request_id}:", session=session)
+    return talk
+
+
+async def feedback(session: AsyncSession, request_id: int, user_id: int, helped: bool) -> None:
+    """The requester's word on how it went, kept with the request and nothing else."""
+    row = await session.get(ReachoutRequest, request_id)
+    if row is None or row.author_key != anonymity.author_key(user_id):
+        raise DomainError("Only the person who asked can say how it went.")
+    row.outcome = "helped" if helped else "not-helped"
+
+
+async def block_author(session: AsyncSession, guild_id: int, number: int, moderator_id: int) -> bool:
+    """Block the author of request `number` from this server's anonymous features, without learning who."""
+    row = await session.get(ReachoutRequest, number)
+    if row is None or row.guild_id != guild_id or row.author_key is None:
+        raise NotFound(f"There is no request #{number} in this server to block the author of.")
+    return await anonymity.block(session, guild_id, row.author_key, f"request {number}", moderator_id)
+
+
+async def unblock_author(session: AsyncSession, guild_id: int, number: int, moderator_id: int) -> bool:
+    row = await session.get(ReachoutRequest, number)
+    if row is None or row.guild_id != guild_id or row.author_key is None:
+        raise NotFound(f"There is no request #{number} in this server.")
+    return await anonymity.unblock(session, guild_id, row.author_key, f"request {number}", moderator_id)
