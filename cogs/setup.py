@@ -17,6 +17,7 @@ from bot.services.errors import DomainError
 from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
 from bot.services.meetings import actions as meeting_actions
 from bot.services.meetings import feeds as meeting_feeds
+from bot.services.reachout import settings as reach_settings
 from bot.services.setup_blueprint import Visibility
 from bot.views import BaseModal, OwnedView
 
@@ -164,6 +165,36 @@ class ServerSetup(commands.Cog):
         text = f"Meeting channels now get a reminder {said} before each meeting." if saved else \
             "Meeting channels get no reminders now; members' own DM reminders still work."
         await interaction.response.send_message(text, ephemeral=True)
+
+    @config.command(name="reachout", description="Reach-out: how many are pinged, how fast it escalates, limits.")
+    @requires(Role.MANAGER)
+    @app_commands.describe(
+        volunteers_pinged="Volunteers pinged at each step (default 3)",
+        next_volunteers_after="Minutes unclaimed before the next volunteers are pinged (default 5)",
+        moderators_after="Minutes unclaimed before the moderator role is pinged (default 10)",
+        tell_requester_after="Minutes before the member is told nobody is free yet (default 15)",
+        cooldown="Minutes between two requests of one member (default 10)",
+        open_per_volunteer="Requests one volunteer may hold open at once (default 1)",
+        daily_pings="Pings one volunteer gets in 24 hours at most (default 10)",
+        missed_before_away="Missed pings in a row before a volunteer is set away, gently (default 3)")
+    async def config_reachout(self, interaction: discord.Interaction, volunteers_pinged: int | None = None,
+                              next_volunteers_after: int | None = None, moderators_after: int | None = None,
+                              tell_requester_after: int | None = None, cooldown: int | None = None,
+                              open_per_volunteer: int | None = None, daily_pings: int | None = None,
+                              missed_before_away: int | None = None) -> None:
+        guild = _guild(interaction)
+        given = {name: value for name, value in {
+            "ping_count": volunteers_pinged, "next_volunteers_after": next_volunteers_after,
+            "moderators_after": moderators_after, "tell_requester_after": tell_requester_after,
+            "cooldown_minutes": cooldown, "max_open": open_per_volunteer, "daily_pings": daily_pings,
+            "missed_before_away": missed_before_away}.items() if value is not None}
+        async with self.bot.sessions.begin() as session:
+            current = await (reach_settings.change(session, guild.id, interaction.user.id, **given) if given
+                             else reach_settings.get(session, guild.id))
+        lines = "\n".join(f"• {label}: **{getattr(current, name)}**"
+                          for name, (label, _, _) in reach_settings.LIMITS.items())
+        await interaction.response.send_message(
+            ("Saved. " if given else "") + f"Reach-out in this server:\n{lines}", ephemeral=True)
 
     # -- shared ---------------------------------------------------------------------------
 

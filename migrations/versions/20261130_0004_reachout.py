@@ -38,6 +38,7 @@ def upgrade() -> None:
     sa.Column('anonymous', sa.Boolean(), nullable=False),
     sa.Column('message', bot.db.encryption.EncryptedText(), nullable=True),
     sa.Column('requester_id', sa.BigInteger(), nullable=True),
+    sa.Column('origin_channel_id', sa.BigInteger(), nullable=True),
     sa.Column('requester_secret', bot.db.encryption.EncryptedText(), nullable=True),
     sa.Column('author_key', sa.String(length=64), nullable=True),
     sa.Column('state', sa.String(length=16), nullable=False),

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.services.errors import InvalidInput
-from bot.services.reachout.hours import EXAMPLE, parse
+from bot.services.reachout.hours import EXAMPLE, Hours, parse
 
 LONDON, NEW_YORK = "Europe/London", "America/New_York"
 
@@ -74,3 +74,30 @@ def test_on_call_agrees_with_the_wall_clock(moment: datetime, zone: str) -> None
     following = hours.next_start(moment)
     assert following is not None and timedelta(0) < following - moment <= timedelta(days=7)
     assert hours.on_call(following)
+
+
+def read(typed: str) -> tuple[Hours | None, str | None]:
+    try:
+        return parse(typed, LONDON), None
+    except InvalidInput as refused:
+        return None, refused.message
+
+
+@given(st.text(max_size=400))
+def test_any_text_is_read_or_refused_in_words(typed: str) -> None:
+    hours, refusal = read(typed)
+    if hours is None:
+        assert refusal and "Traceback" not in refusal
+    else:
+        assert 1 <= len(hours.windows) <= 21 and parse(hours.text, LONDON) == hours  # its own words read back
+
+
+DAYS = st.sampled_from(["Mon", "tue", "Wednesday", "Thu-Sat", "Sun-Tue", "weekdays", "weekends", "daily", "Fri"])
+TIMES = st.builds(lambda h, m: f"{h}:{m:02d}", st.integers(0, 23), st.sampled_from([0, 15, 30, 45]))
+
+
+@given(st.lists(st.tuples(DAYS, TIMES, TIMES).filter(lambda t: t[1] != t[2]), min_size=1, max_size=3))
+def test_hours_as_people_write_them_read_back_the_same(items: list[tuple[str, str, str]]) -> None:
+    typed = ", ".join(f"{days} {start}-{end}" for days, start, end in items)
+    hours = parse(typed, LONDON)
+    assert parse(hours.text, LONDON) == hours

@@ -71,6 +71,7 @@ class ReachoutRequest(Base):
     anonymous: Mapped[bool] = mapped_column(Boolean)
     message: Mapped[str | None] = mapped_column(EncryptedText)
     requester_id: Mapped[int | None] = member_id(nullable=True)  # named requests only
+    origin_channel_id: Mapped[int | None] = mapped_column(Snowflake)  # named: where they asked (their thread's home)
     requester_secret: Mapped[str | None] = mapped_column(EncryptedText)  # anonymous: the id, encrypted
     author_key: Mapped[str | None] = mapped_column(String(64))  # keyed hash of the requester's id
     state: Mapped[str] = mapped_column(String(16), default="open")  # open, claimed, closed

@@ -49,7 +49,7 @@ async def forget_member(session: AsyncSession, user_id: int) -> int:
         update(ReachoutRequest).where(_theirs(user_id), ReachoutRequest.state == "open")
         .values(state="closed", closed_by="requester"),
         update(ReachoutRequest).where(_theirs(user_id))
-        .values(requester_id=None, requester_secret=None, author_key=None, message=None),
+        .values(requester_id=None, requester_secret=None, author_key=None, message=None, origin_channel_id=None),
         update(ReachoutRequest).where(ReachoutRequest.claimed_by == user_id)
         .values(claimed_by=privacy.pseudonym(user_id)),
         delete(ReachoutPing).where(ReachoutPing.volunteer_id == user_id),

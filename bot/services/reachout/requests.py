@@ -61,6 +61,7 @@ class Request:
     anonymous: bool
     message: str | None
     requester_id: int | None  # named requests only
+    origin_channel_id: int | None  # named requests: where they asked
     author_key: str | None
     state: str
     step: int
@@ -79,7 +80,8 @@ class Request:
 
 
 def _request(row: ReachoutRequest) -> Request:
-    return Request(row.id, row.guild_id, row.kind, row.anonymous, row.message, row.requester_id, row.author_key,
+    return Request(row.id, row.guild_id, row.kind, row.anonymous, row.message, row.requester_id,
+                   row.origin_channel_id, row.author_key,
                    row.state, row.step, row.claimed_by, row.claimed_at, row.closed_at, row.outcome,
                    row.card_channel_id, row.card_message_id, row.thread_id, row.created_at)
 
@@ -127,7 +129,8 @@ def check_kind(kind: str | None) -> str:
 
 
 async def open_request(session: AsyncSession, scheduler: Scheduler, guild_id: int, requester_id: int,
-                       message: str | None, kind: str | None, anonymous: bool, now: datetime) -> Opened:
+                       message: str | None, kind: str | None, anonymous: bool, now: datetime,
+                       origin_channel_id: int | None = None) -> Opened:
     """Open and route a request; hold `turn(guild_id)` around the transaction."""
     text, chosen_kind = check_message(message), check_kind(kind)
     config = await guild_config.get(session, guild_id)
@@ -152,6 +155,7 @@ async def open_request(session: AsyncSession, scheduler: Scheduler, guild_id: in
                              f"minute{'s' if minutes != 1 else ''}.")
     row = ReachoutRequest(guild_id=guild_id, kind=chosen_kind, anonymous=anonymous, message=text,
                           requester_id=None if anonymous else requester_id,
+                          origin_channel_id=None if anonymous else origin_channel_id,
                           requester_secret=str(requester_id) if anonymous else None,
                           author_key=key, state="open", step=0, created_at=now)
     session.add(row)
@@ -331,6 +335,14 @@ async def _may_claim(session: AsyncSession, row: ReachoutRequest, volunteer_id: 
         return DomainError(f"You already hold {holding} open request{'s' if holding != 1 else ''}, this server's "
                            "limit. Close one first (its Close button), so you're not stretched too thin.")
     return None
+
+
+async def held_by(session: AsyncSession, guild_id: int, volunteer_id: int) -> list[Request]:
+    """The requests a volunteer has taken and not closed."""
+    rows = await session.scalars(select(ReachoutRequest).where(
+        ReachoutRequest.guild_id == guild_id, ReachoutRequest.claimed_by == volunteer_id,
+        ReachoutRequest.state == "claimed").order_by(ReachoutRequest.id))
+    return [_request(row) for row in rows]
 
 
 async def record_card(session: AsyncSession, request_id: int, channel_id: int, message_id: int) -> None:
