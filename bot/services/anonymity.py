@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import privacy
 from bot.db import encryption
+from bot.db.changes import ReadCache
 from bot.db.models import AnonBlock
 from bot.services import audit
 
@@ -35,10 +36,17 @@ class Block:
     created_at: datetime
 
 
+# Asked at every anonymous post; blocks are rare: a server's set of blocked keys is kept in this process until a
+# commit changes it (bot.db.changes).
+_blocked: ReadCache[frozenset[str]] = ReadCache(AnonBlock.__tablename__)
+
+
 async def is_blocked(session: AsyncSession, guild_id: int, key: str) -> bool:
-    found = await session.scalar(select(AnonBlock.id).where(AnonBlock.guild_id == guild_id,
-                                                            AnonBlock.author_key == key))
-    return found is not None
+    return key in await _blocked.get(session, guild_id, lambda: _read_blocked(session, guild_id))
+
+
+async def _read_blocked(session: AsyncSession, guild_id: int) -> frozenset[str]:
+    return frozenset(await session.scalars(select(AnonBlock.author_key).where(AnonBlock.guild_id == guild_id)))
 
 
 async def block(session: AsyncSession, guild_id: int, key: str, number: str, moderator_id: int) -> bool:

@@ -8,6 +8,7 @@ line, an error or a job key.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Any
 
@@ -25,7 +26,8 @@ from bot.services import crisis, guild_config, meetings
 from bot.services.errors import DomainError
 from bot.services.guild_config import ChannelPurpose
 from bot.services.reachout import requests
-from bot.services.reachout.requests import AlreadyTaken, Escalation, Opened, Request, RequestRefused
+from bot.services.reachout.requests import AlreadyTaken, Ask, Escalation, Opened, Request
+from bot.services.reachout.router import Router
 from cogs.reachout import cards
 from cogs.reachout.buttons import (
     BUTTONS,
@@ -50,6 +52,7 @@ THREAD_HOMES = (ChannelPurpose.CHECKINS, ChannelPurpose.ANNOUNCEMENTS)  # where 
 class ReachOut(commands.Cog):
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
+        self.router = Router(bot.sessions, bot.scheduler, clock.now)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*BUTTONS)
@@ -102,10 +105,8 @@ class ReachOut(commands.Cog):
         lines = crisis_embed(crisis.for_region(region))
         origin = interaction.channel_id if interaction.guild_id == guild_id else None
         try:
-            async with requests.turn(guild_id), self.bot.sessions.begin() as session:
-                opened = await requests.open_request(session, self.bot.scheduler, guild_id, interaction.user.id,
-                                                     message, kind, anonymous, clock.now(), origin)
-        except (RequestRefused, DomainError) as refused:
+            opened = await self.router.open(guild_id, Ask(interaction.user.id, message, kind, anonymous, origin))
+        except DomainError as refused:
             await self._answer(interaction, refused.message, embed=lines)
             return
         dms_open = True
@@ -115,8 +116,8 @@ class ReachOut(commands.Cog):
                 "come here, and you can answer with the **Reply** button."))
         text = cards.confirmation(opened.request, len(opened.pinged), opened.alert_moderators,
                                   opened.settings.tell_requester_after, dms_open)
-        await self._answer(interaction, text, embed=lines)
-        await self.post_card(opened)
+        # The member's answer and the volunteers' ping go out together: neither waits for the other.
+        await asyncio.gather(self._answer(interaction, text, embed=lines), self.post_card(opened))
 
     async def _answer(self, interaction: discord.Interaction, text: str, *, embed: discord.Embed) -> None:
         if interaction.response.is_done():

@@ -79,7 +79,6 @@ def upgrade() -> None:
     sa.Column('available_until', bot.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('hours', sa.String(length=300), nullable=True),
     sa.Column('zone', sa.String(length=64), nullable=True),
-    sa.Column('last_pinged_at', bot.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('missed_in_a_row', sa.Integer(), nullable=False),
     sa.Column('joined_at', bot.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', bot.db.types.UTCDateTime(timezone=True), nullable=False),

@@ -291,3 +291,89 @@ async def test_volunteers_need_the_role_and_their_hours_are_read_kindly(bot: Rec
 def _number(card: Message) -> int:
     title = card.embeds[0]["title"]
     return int(title.split("#")[1].split(":")[0])
+
+
+async def test_hours_route_on_the_volunteers_own_clock_across_a_daylight_saving_change(
+    bot: RecoveryBot, ready: Community
+) -> None:
+    await ready.run("volunteer hours", user=ready.volunteer, when="Sun 18:00-22:00", zone="America/New_York")
+    # New York falls back on Sunday 1 November 2026: 18:30 there is 23:30 UTC that evening, 22:30 UTC a week before.
+    with clock_at(datetime.fromisoformat("2026-11-01T22:30:00+00:00")):  # 17:30 in New York: not yet
+        early = await ask(ready, ready.alice, message=WORDS)
+    assert "No volunteer is on call" in answer(early)
+    await ready.run("config reachout", cooldown=0)
+    with clock_at(datetime.fromisoformat("2026-11-01T23:30:00+00:00")):  # 18:30 in New York
+        await ask(ready, ready.bob, message=WORDS)
+        ping = await ready.double.wait_for_message(ready.volunteer, lambda m: "request #" in m.content)
+    assert "three weeks sober" in ping.content.lower()
+
+
+async def test_closed_dms_never_silence_a_request(bot: RecoveryBot, ready: Community) -> None:
+    double = ready.double
+    double.set_dms_open(ready.volunteer, False)
+    double.set_dms_open(ready.alice, False)
+    asked = await ask(ready, ready.alice, message=WORDS, anonymous=True)
+    assert "Your DMs are closed to me" in answer(asked)  # told how to let replies reach them
+    card = await card_of(ready)
+    assert card.content == f"<@{ready.volunteer.id}>"  # the channel ping reaches a volunteer with DMs closed
+    assert double.dms(ready.volunteer) == []
+    taken = await double.click(card, f"reachout:take:{_number(card)}", user=ready.volunteer)
+    await taken.wait_for_followup()
+    [thread] = [c for c in ready.guild.channels.values() if c.is_thread]
+    await double.wait_for_message(thread, lambda m: "DMs are closed" in m.content)
+    intro = double.messages(thread)[0]
+    form = await double.click(intro, f"reachout:reply:{_number(card)}", user=ready.volunteer)
+    undelivered = await double.submit_modal(form, {"reachout:text": "I'm here"})
+    assert undelivered.ephemeral and "couldn't pass that on" in (undelivered.content or "")
+
+
+async def test_a_volunteer_at_their_limit_is_told_kindly(bot: RecoveryBot, ready: Community) -> None:
+    await ready.run("config reachout", cooldown=0)
+    await ask(ready, ready.alice, message=WORDS)
+    first = await card_of(ready)
+    await (await ready.double.click(first, f"reachout:take:{_number(first)}", user=ready.volunteer)).wait_for_followup()
+    await ask(ready, ready.bob, message="I could use someone to talk to")
+    second = await ready.double.wait_for_message(ready.reachout, lambda m: bool(m.embeds) and m.id != first.id)
+    assert second.content.startswith(f"<@&{ready.moderator_role.id}>")  # the one volunteer is busy: not pinged
+    refused = await ready.double.click(second, f"reachout:take:{_number(second)}", user=ready.volunteer)
+    await refused.wait_for_followup()
+    assert "You already hold 1 open request" in answer(refused)
+
+
+async def test_a_step_that_fails_for_good_does_not_stop_the_next(bot: RecoveryBot, ready: Community) -> None:
+    await ask(ready, ready.alice, message=WORDS)
+    await card_of(ready)
+    ready.guild.channels.pop(ready.reachout.id)  # the reach-out channel is deleted
+    start = clock.now()
+    for minutes in (5, 10):
+        with clock_at(start + timedelta(minutes=minutes, seconds=5)):
+            await bot.scheduler.run_due()
+    with clock_at(start + timedelta(minutes=15, seconds=5)):
+        await bot.scheduler.run_due()
+        await ready.double.wait_for_message(ready.alice, lambda m: "nobody has been free" in m.content)
+    states = {j.key.rsplit(":", 1)[1]: j.state for j in await bot.scheduler.jobs("reachout:")}
+    assert states["3"] == "done"
+
+
+async def test_from_dms_with_two_servers_the_member_chooses_which(bot: RecoveryBot, ready: Community) -> None:
+    from bot.services import guild_config
+    from bot.services.guild_config import ChannelPurpose
+
+    double = ready.double
+    other = double.add_guild("Family Group")
+    other_reachout = double.add_channel(other, "reach-out")
+    double.add_member(other, ready.alice.user)
+    async with bot.sessions.begin() as session:
+        await guild_config.set_channels(session, other.id, ready.manager.id,
+                                        {ChannelPurpose.REACHOUT: other_reachout.id})
+    asked = await double.invoke("reachout", user=ready.alice.user, guild=None, options={"message": WORDS})
+    await asked.wait_for_followup()
+    menu = asked.followups[0]
+    assert "Which server" in (menu.content or "")
+    options = {o["label"]: o["value"] for o in menu.components[0]["components"][0]["options"]}
+    assert set(options) == {"Recovery Circle", "Family Group"}
+    chosen = await double.select(menu, "reachout:server", [options["Family Group"]], user=ready.alice.user)
+    await chosen.wait_for_followup()
+    assert "is sent" in answer(chosen)
+    await double.wait_for_message(other_reachout, lambda m: bool(m.embeds))
+    assert not [m for m in double.messages(ready.reachout) if m.embeds]  # not the other server

@@ -264,3 +264,23 @@ async def test_deleting_a_requesters_data_leaves_no_link_to_them(sessions: Sessi
     assert gone.message is None and gone.author_key is None and gone.state == "closed"
     assert again["areas"]["Reach-out"]["requests_you_made"] == []
     await assert_id_not_stored(engine, opened.pinged[0])
+
+
+async def test_requests_that_arrive_together_are_routed_together_in_order(sessions: Sessions,
+                                                                        server: Scheduler) -> None:
+    """The router opens what arrives while a routing runs in the next one: limits hold, and each answer
+    (a request, or why not) reaches the one who asked."""
+    from bot import clock
+    from bot.services.reachout.router import Router
+
+    async with sessions.begin() as session:
+        await reach_settings.change(session, GUILD, MODERATOR, daily_pings=1, ping_count=1)
+    router = Router(sessions, server, clock.now)
+    asks = [requests.Ask(9300 + n, f"request {n}", "talk", False) for n in range(7)]
+    asks.append(requests.Ask(9300, "the first asker again", "talk", False))  # still waiting: refused
+    answers = await asyncio.gather(*(router.open(GUILD, ask) for ask in asks), return_exceptions=True)
+    opened = [a for a in answers if isinstance(a, requests.Opened)]
+    assert [o.request.message for o in opened] == [f"request {n}" for n in range(7)]
+    assert [o.pinged for o in opened[:5]] == [[v] for v in VOLUNTEERS]  # one each, in order of arrival
+    assert all(o.alert_moderators for o in opened[5:])  # every volunteer reached today's limit
+    assert isinstance(answers[-1], RequestRefused) and "still waiting" in answers[-1].message

@@ -35,7 +35,6 @@ class Volunteer(Base):
     available_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     hours: Mapped[str | None] = mapped_column(String(300))  # e.g. "Mon-Fri 18:00-22:00, Sun 10:00-14:00"
     zone: Mapped[str | None] = mapped_column(String(64))  # the zone those hours are in
-    last_pinged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     missed_in_a_row: Mapped[int] = mapped_column(Integer, default=0)
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)

@@ -19,11 +19,11 @@ import asyncio
 import contextlib
 import re
 import weakref
-from collections.abc import AsyncIterator, Iterable
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import ReachoutPing, ReachoutRequest, Volunteer
@@ -128,79 +128,159 @@ def check_kind(kind: str | None) -> str:
     return chosen
 
 
+@dataclass(frozen=True, slots=True)
+class Ask:
+    """One member's request, as they sent it."""
+
+    requester_id: int
+    message: str | None
+    kind: str | None
+    anonymous: bool
+    origin_channel_id: int | None = None  # where they asked (a named request's thread goes there)
+
+
 async def open_request(session: AsyncSession, scheduler: Scheduler, guild_id: int, requester_id: int,
                        message: str | None, kind: str | None, anonymous: bool, now: datetime,
                        origin_channel_id: int | None = None) -> Opened:
-    """Open and route a request; hold `turn(guild_id)` around the transaction."""
-    text, chosen_kind = check_message(message), check_kind(kind)
+    """Open and route one request; `open_requests` for why and how."""
+    [result] = await open_requests(session, scheduler, guild_id,
+                                   [Ask(requester_id, message, kind, anonymous, origin_channel_id)], now)
+    if isinstance(result, DomainError):
+        raise result
+    return result
+
+
+async def open_requests(session: AsyncSession, scheduler: Scheduler, guild_id: int, asks: Sequence[Ask],
+                        now: datetime) -> list[Opened | DomainError]:
+    """Open and route requests of one server that arrived together, in one transaction: one read of who is
+    free, one write of every ping, in order of arrival. Each gets its `Opened`, or the reason it can't be sent
+    (the others go on). Hold `turn(guild_id)` around the transaction."""
+    results: list[Opened | DomainError | None] = [None] * len(asks)
     config = await guild_config.get(session, guild_id)
     if config.reachout_channel_id is None:
-        raise RequestRefused("This server hasn't set up reach-out yet, so there is nobody I can send your request "
-                             "to here. A moderator can set it up with /setup.")
-    key = anonymity.author_key(requester_id)
-    if await anonymity.is_blocked(session, guild_id, key):
-        raise RequestRefused("You can't send requests in this server right now.")
+        return [RequestRefused("This server hasn't set up reach-out yet, so there is nobody I can send your request "
+                               "to here. A moderator can set it up with /setup.") for _ in asks]
     settings = await reach_settings.get(session, guild_id)
-    waiting = await session.scalar(select(ReachoutRequest.id).where(
-        ReachoutRequest.guild_id == guild_id, ReachoutRequest.author_key == key, ReachoutRequest.state == "open"))
-    if waiting is not None:
-        raise RequestRefused(f"Your request #{waiting} is still waiting for a volunteer. I'll let you know as soon "
-                             "as someone takes it; you don't need to ask again.")
-    last = await session.scalar(select(func.max(ReachoutRequest.created_at)).where(
-        ReachoutRequest.guild_id == guild_id, ReachoutRequest.author_key == key))
+    keys = [anonymity.author_key(ask.requester_id) for ask in asks]
+    earlier: dict[str, tuple[datetime | None, int | None]] = {key: (last, waiting) for key, last, waiting in
+                                                              await session.execute(
+        select(ReachoutRequest.author_key, func.max(ReachoutRequest.created_at),
+               func.max(case((ReachoutRequest.state == "open", ReachoutRequest.id))))
+        .where(ReachoutRequest.guild_id == guild_id, ReachoutRequest.author_key.in_(set(keys)))
+        .group_by(ReachoutRequest.author_key))}
+    accepted: list[tuple[int, ReachoutRequest]] = []
+    asking_now: set[str] = set()
+    for index, (ask, key) in enumerate(zip(asks, keys, strict=True)):
+        try:
+            text, chosen_kind = check_message(ask.message), check_kind(ask.kind)
+            if await anonymity.is_blocked(session, guild_id, key):
+                raise RequestRefused("You can't send requests in this server right now.")
+            last, waiting = earlier.get(key, (None, None))
+            _refuse_repeat(last, waiting, key in asking_now, settings, now)
+        except DomainError as refused:
+            results[index] = refused
+            continue
+        asking_now.add(key)
+        accepted.append((index, ReachoutRequest(
+            guild_id=guild_id, kind=chosen_kind, anonymous=ask.anonymous, message=text,
+            requester_id=None if ask.anonymous else ask.requester_id,
+            origin_channel_id=None if ask.anonymous else ask.origin_channel_id,
+            requester_secret=str(ask.requester_id) if ask.anonymous else None,
+            author_key=key, state="open", step=0, created_at=now)))
+    if accepted:
+        session.add_all([row for _, row in accepted])
+        await session.flush()
+        ledger = await _ledger(session, guild_id, now)
+        volunteers = await roster.all_of(session, guild_id)
+        jobs: list[NewJob] = []
+        for index, row in accepted:
+            pinged = ledger.choose(volunteers, settings, now, row, exclude={asks[index].requester_id})
+            # Nobody on call: straight to the moderators, never silence.
+            row.step = 0 if pinged else MODERATORS
+            jobs.append(_step_job(row, NEXT_VOLUNTEERS if pinged else TELL_REQUESTER, settings))
+            results[index] = Opened(_request(row), pinged, not pinged, config.reachout_channel_id,
+                                    config.moderator_role_id, settings)
+        await ledger.write(session, now)
+        await scheduler.schedule_many(jobs, session=session)
+        await session.flush()
+    return [result for result in results if result is not None]
+
+
+def _refuse_repeat(last: datetime | None, waiting: int | None, asked_just_now: bool, settings: Settings,
+                   now: datetime) -> None:
+    if waiting is not None or asked_just_now:
+        number = f" #{waiting}" if waiting is not None else ""
+        raise RequestRefused(f"Your request{number} is still waiting for a volunteer. I'll let you know as soon as "
+                             "someone takes it; you don't need to ask again.")
     if last is not None and now < last + timedelta(minutes=settings.cooldown_minutes):
         wait = last + timedelta(minutes=settings.cooldown_minutes) - now
         minutes = max(1, -(-int(wait.total_seconds()) // 60))
         raise RequestRefused(f"You sent a request a moment ago. You can ask again in {minutes} "
                              f"minute{'s' if minutes != 1 else ''}.")
-    row = ReachoutRequest(guild_id=guild_id, kind=chosen_kind, anonymous=anonymous, message=text,
-                          requester_id=None if anonymous else requester_id,
-                          origin_channel_id=None if anonymous else origin_channel_id,
-                          requester_secret=str(requester_id) if anonymous else None,
-                          author_key=key, state="open", step=0, created_at=now)
-    session.add(row)
-    await session.flush()
-    pinged = await _route(session, row, settings, now, exclude={requester_id})
-    if pinged:
-        row.step = 0
-        await _book_step(session, scheduler, row, NEXT_VOLUNTEERS, settings)
-    else:
-        row.step = MODERATORS  # nobody on call: straight to the moderators, never silence
-        await _book_step(session, scheduler, row, TELL_REQUESTER, settings)
-    await session.flush()
-    return Opened(_request(row), pinged, not pinged, config.reachout_channel_id, config.moderator_role_id, settings)
 
 
-async def _route(session: AsyncSession, row: ReachoutRequest, settings: Settings, now: datetime,
-                 exclude: Iterable[int] = ()) -> list[int]:
-    """Choose and record the volunteers to ping for `row`: on call, not the requester, not already pinged
-    for it, within their limits, those pinged longest ago first."""
-    excluded = set(exclude)
-    excluded.update(await session.scalars(select(ReachoutPing.volunteer_id)
-                                          .where(ReachoutPing.request_id == row.id)))
+@dataclass
+class _Ledger:
+    """Who holds how many open requests and who was pinged when, read once per routing and kept up to date
+    as pings are given out, so requests routed together respect every limit."""
+
+    guild_id: int
+    holding: dict[int | None, int]
+    today: dict[int, int]  # pings in the last 24 hours
+    latest: dict[int, datetime]  # the last ping in the past week
+    given: list[tuple[int, int]] = field(default_factory=list)  # (request, volunteer) to write
+
+    def choose(self, volunteers: Sequence[roster.VolunteerInfo], settings: Settings, now: datetime,
+               row: ReachoutRequest, exclude: Iterable[int] = ()) -> list[int]:
+        """The volunteers to ping for `row`: on call, not the requester, not already pinged for it, within
+        their limits, those pinged longest ago (or never) first; recorded as pinged."""
+        excluded = set(exclude)
+        never = datetime.min.replace(tzinfo=now.tzinfo)
+        candidates = sorted(  # sorted() is stable: equals keep the order they joined in
+            (v for v in volunteers
+             if v.user_id not in excluded and v.on_call(now)
+             and self.holding.get(v.user_id, 0) < settings.max_open
+             and self.today.get(v.user_id, 0) < settings.daily_pings),
+            key=lambda v: self.latest.get(v.user_id, never))
+        chosen = [v.user_id for v in candidates
+                  if row.author_key is None or anonymity.author_key(v.user_id) != row.author_key][:settings.ping_count]
+        for user_id in chosen:
+            self.today[user_id] = self.today.get(user_id, 0) + 1
+            self.latest[user_id] = now
+            self.given.append((row.id, user_id))
+        return chosen
+
+    async def write(self, session: AsyncSession, now: datetime) -> None:
+        if self.given:
+            await session.execute(insert(ReachoutPing), [
+                {"request_id": request, "guild_id": self.guild_id, "volunteer_id": user_id, "pinged_at": now,
+                 "missed": False} for request, user_id in self.given])
+            self.given.clear()
+
+
+async def _ledger(session: AsyncSession, guild_id: int, now: datetime) -> _Ledger:
     holding: dict[int | None, int] = {claimer: count for claimer, count in await session.execute(
         select(ReachoutRequest.claimed_by, func.count()).where(
-            ReachoutRequest.guild_id == row.guild_id, ReachoutRequest.state == "claimed")
+            ReachoutRequest.guild_id == guild_id, ReachoutRequest.state == "claimed")
         .group_by(ReachoutRequest.claimed_by))}
-    pinged_today: dict[int, int] = {volunteer: count for volunteer, count in await session.execute(
-        select(ReachoutPing.volunteer_id, func.count()).where(
-            ReachoutPing.guild_id == row.guild_id, ReachoutPing.pinged_at > now - timedelta(days=1))
-        .group_by(ReachoutPing.volunteer_id))}
-    chosen: list[int] = []
-    for volunteer in await roster.all_of(session, row.guild_id):
-        if len(chosen) >= settings.ping_count:
-            break
-        if volunteer.user_id in excluded or not volunteer.on_call(now) \
-                or holding.get(volunteer.user_id, 0) >= settings.max_open \
-                or pinged_today.get(volunteer.user_id, 0) >= settings.daily_pings \
-                or (row.author_key is not None and anonymity.author_key(volunteer.user_id) == row.author_key):
-            continue
-        chosen.append(volunteer.user_id)
-    for user_id in chosen:
-        session.add(ReachoutPing(request_id=row.id, guild_id=row.guild_id, volunteer_id=user_id, pinged_at=now))
-    if chosen:
-        await session.execute(update(Volunteer).where(Volunteer.guild_id == row.guild_id,
-                                                      Volunteer.user_id.in_(chosen)).values(last_pinged_at=now))
+    day_ago = now - timedelta(days=1)
+    today: dict[int, int] = {}
+    latest: dict[int, datetime] = {}
+    for volunteer, pings_today, last in await session.execute(
+            select(ReachoutPing.volunteer_id, func.sum(case((ReachoutPing.pinged_at > day_ago, 1), else_=0)),
+                   func.max(ReachoutPing.pinged_at))
+            .where(ReachoutPing.guild_id == guild_id, ReachoutPing.pinged_at > now - timedelta(days=7))
+            .group_by(ReachoutPing.volunteer_id)):
+        today[volunteer], latest[volunteer] = int(pings_today or 0), last
+    return _Ledger(guild_id, holding, today, latest)
+
+
+async def _route(session: AsyncSession, row: ReachoutRequest, settings: Settings, now: datetime) -> list[int]:
+    """The next volunteers for a request that waited (the ladder's first step)."""
+    already = set(await session.scalars(select(ReachoutPing.volunteer_id).where(ReachoutPing.request_id == row.id)))
+    ledger = await _ledger(session, row.guild_id, now)
+    chosen = ledger.choose(await roster.all_of(session, row.guild_id), settings, now, row, exclude=already)
+    await ledger.write(session, now)
     return chosen
 
 
@@ -216,11 +296,6 @@ def _step_job(row: ReachoutRequest, step: int, settings: Settings) -> NewJob:
     # The key names the request's public number and the step: never who asked.
     return NewJob(STEP_JOB, f"reachout:{row.id}:step:{step}", _step_due(row, step, settings),
                   {"request_id": row.id, "step": step}, guild_id=row.guild_id)
-
-
-async def _book_step(session: AsyncSession, scheduler: Scheduler, row: ReachoutRequest, step: int,
-                     settings: Settings) -> None:
-    await scheduler.schedule_many([_step_job(row, step, settings)], session=session)
 
 
 async def following_step(session: AsyncSession, job: DueJob) -> NewJob | None:

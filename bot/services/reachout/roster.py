@@ -13,6 +13,7 @@ from functools import lru_cache
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.changes import ReadCache
 from bot.db.models import Volunteer
 from bot.services import timezones
 from bot.services.errors import InvalidInput, NotFound
@@ -29,7 +30,6 @@ class VolunteerInfo:
     status: str  # hours, available, away
     available_until: datetime | None
     hours: weekly.Hours | None
-    last_pinged_at: datetime | None
     missed_in_a_row: int
 
     def on_call(self, now: datetime) -> bool:
@@ -47,8 +47,7 @@ def _hours(text: str, zone: str) -> weekly.Hours:
 
 def _info(row: Volunteer) -> VolunteerInfo:
     hours = _hours(row.hours, row.zone) if row.hours and row.zone else None
-    return VolunteerInfo(row.guild_id, row.user_id, row.status, row.available_until, hours, row.last_pinged_at,
-                         row.missed_in_a_row)
+    return VolunteerInfo(row.guild_id, row.user_id, row.status, row.available_until, hours, row.missed_in_a_row)
 
 
 async def _row(session: AsyncSession, guild_id: int, user_id: int) -> Volunteer | None:
@@ -120,9 +119,16 @@ async def set_hours(session: AsyncSession, guild_id: int, user_id: int, text: st
     return _info(row)
 
 
-async def all_of(session: AsyncSession, guild_id: int) -> list[VolunteerInfo]:
-    """The server's roster, those pinged longest ago (or never) first."""
-    rows = await session.scalars(select(Volunteer).where(Volunteer.guild_id == guild_id)
-                                 .order_by(Volunteer.last_pinged_at.is_not(None), Volunteer.last_pinged_at,
-                                           Volunteer.id))
-    return [_info(row) for row in rows]
+# Every request reads its server's roster, and volunteers change their status now and then: read once and
+# kept in this process until a commit changes it (bot.db.changes says why that is safe).
+_rosters: ReadCache[tuple[VolunteerInfo, ...]] = ReadCache(Volunteer.__tablename__)
+
+
+async def all_of(session: AsyncSession, guild_id: int) -> tuple[VolunteerInfo, ...]:
+    """The server's roster, in the order they joined."""
+    return await _rosters.get(session, guild_id, lambda: _read_all(session, guild_id))
+
+
+async def _read_all(session: AsyncSession, guild_id: int) -> tuple[VolunteerInfo, ...]:
+    rows = await session.scalars(select(Volunteer).where(Volunteer.guild_id == guild_id).order_by(Volunteer.id))
+    return tuple(_info(row) for row in rows)
