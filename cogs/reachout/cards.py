@@ -11,6 +11,7 @@ from datetime import datetime
 import discord
 
 from bot.render import CALM_BLUE, plain, timestamp
+from bot.services.crisis import DANGER_LINE
 from bot.services.reachout.requests import Request
 
 URGENT_RED = discord.Colour(0xD9534F)
@@ -55,7 +56,8 @@ def volunteer_dm(request: Request, server: str) -> str:
 
 
 def confirmation(request: Request, pinged: int, alert_moderators: bool, tell_after: int, dms_open: bool) -> str:
-    """What the member reads right after asking: what happens next, honestly."""
+    """What the member reads right after asking: what happens next, honestly; for an urgent request, first of
+    all what to do if they are in danger."""
     if alert_moderators:
         lines = [f"💙 Your request #{request.id} is sent. No volunteer is on call right now, so I've let the "
                  "moderators know."]
@@ -70,6 +72,8 @@ def confirmation(request: Request, pinged: int, alert_moderators: bool, tell_aft
         lines.append("When someone takes it, you'll both get a private thread.")
     lines.append(f"If nobody has answered in {tell_after} minutes, I'll tell you. The lines below are free and "
                  "answer now, whatever happens; /resources shows them any time.")
+    if request.urgent:
+        lines.insert(0, f"🆘 **{DANGER_LINE}**")
     if not dms_open:
         lines.append("⚠️ Your DMs are closed to me, so I can't reach you there. To let me, open this server's menu "
                      "→ Privacy Settings → Direct Messages.")

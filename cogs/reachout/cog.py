@@ -180,6 +180,9 @@ class ReachOut(commands.Cog):
                 claimed = await requests.claim(session, self.bot.scheduler, request_id, interaction.user.id,
                                                clock.now(), moderator=moderator)
         except AlreadyTaken as taken:
+            if taken.claimed_by == interaction.user.id:
+                await interaction.followup.send(f"Request #{request_id} is already yours.", ephemeral=True)
+                return
             who = f" by <@{taken.claimed_by}>" if taken.claimed_by else ""
             await interaction.followup.send(f"{taken.message.removesuffix('.')}{who}. Thank you for being ready.",
                                             ephemeral=True, allowed_mentions=discord.AllowedMentions.none())
