@@ -33,6 +33,7 @@ from sqlalchemy.sql.elements import ColumnElement
 from sqlalchemy.sql.schema import ColumnDefault
 
 from bot.clock import now as current_time
+from bot.db.engine import writing
 from bot.db.models import Job, JobState
 from bot.tasks import create_task
 
@@ -126,11 +127,6 @@ class Scheduler:
         self._retry_cap = retry_cap
         self._retention = retention
         self._concurrency = concurrency
-        # SQLite has one writer at a time and its busy handler sleeps (up to 100 ms) while it
-        # waits; taking turns in-process is far faster than letting connections collide.
-        self._serial_writes = sessions.kw.get("bind") is not None and \
-            sessions.kw["bind"].dialect.name == "sqlite"
-        self._write_turn = asyncio.Lock()
         self._kinds: dict[str, JobKind] = {}
         self._wake = asyncio.Event()
         self._next_wake_at: datetime | None = None
@@ -395,11 +391,7 @@ class Scheduler:
 
     @contextlib.asynccontextmanager
     async def _writing(self) -> AsyncIterator[AsyncSession]:
-        if not self._serial_writes:
-            async with self._sessions.begin() as session:
-                yield session
-            return
-        async with self._write_turn, self._sessions.begin() as session:
+        async with writing(self._sessions) as session:  # takes its turn with every other writer on SQLite
             yield session
 
     async def _seconds_until_next(self) -> float:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import weakref
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +52,29 @@ class BotSession(AsyncSession):
     async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
         if self.sync_session.in_transaction() or len(self.sync_session.identity_map):
             await super().__aexit__(type_, value, traceback)
+
+
+# SQLite has one writer at a time, and a waiting writer sleeps in its busy handler (up to 100 ms a try): in one
+# process, writers taking turns on an asyncio lock are far faster than connections colliding. One lock per
+# database and event loop; PostgreSQL needs none.
+_write_turns: weakref.WeakKeyDictionary[Any, weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Lock]] = \
+    weakref.WeakKeyDictionary()
+
+
+def write_turn(sessions: async_sessionmaker[AsyncSession]) -> contextlib.AbstractAsyncContextManager[Any]:
+    """Hold while writing to the database behind `sessions`: a lock on SQLite, nothing on PostgreSQL."""
+    bind = sessions.kw.get("bind")
+    if bind is None or bind.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    turns = _write_turns.setdefault(bind.sync_engine, weakref.WeakKeyDictionary())
+    return turns.setdefault(asyncio.get_running_loop(), asyncio.Lock())
+
+
+@contextlib.asynccontextmanager
+async def writing(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    """A write transaction that takes its turn (see `write_turn`)."""
+    async with write_turn(sessions), sessions.begin() as session:
+        yield session
 
 
 def create_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

@@ -19,6 +19,7 @@ from discord.ext import commands
 from bot import clock
 from bot.checks import Role, holds
 from bot.client import RecoveryBot
+from bot.db.engine import writing
 from bot.dm import send_dm, send_to_many
 from bot.render import crisis_embed, plain, timestamp
 from bot.scheduler import DueJob, PermanentJobError
@@ -145,7 +146,7 @@ class ReachOut(commands.Cog):
             log.error("request %s: the card could not be posted (%s %s); the ladder goes on", request.id,
                       exc.status, exc.code)
         else:
-            async with self.bot.sessions.begin() as session:
+            async with writing(self.bot.sessions) as session:
                 await requests.record_card(session, request.id, channel.id, card.id)
         await self._ping_by_dm(request, opened.pinged)
 
@@ -176,7 +177,7 @@ class ReachOut(commands.Cog):
             guild_id = (await requests.get(session, request_id)).guild_id
         moderator = interaction.guild_id == guild_id and await holds(interaction, Role.MODERATOR)
         try:
-            async with requests.turn(guild_id), self.bot.sessions.begin() as session:
+            async with requests.turn(guild_id), writing(self.bot.sessions) as session:
                 claimed = await requests.claim(session, self.bot.scheduler, request_id, interaction.user.id,
                                                clock.now(), moderator=moderator)
         except AlreadyTaken as taken:
@@ -215,7 +216,7 @@ class ReachOut(commands.Cog):
             except discord.HTTPException as exc:
                 log.warning("request %s: no private thread in one channel (%s %s)", request.id, exc.status, exc.code)
                 continue
-            async with self.bot.sessions.begin() as session:
+            async with writing(self.bot.sessions) as session:
                 await requests.record_thread(session, request.id, thread.id)
             return f"Your private thread with them: {thread.mention}."
         return await self._anonymous_thread(request, volunteer, requester_id, named=True)
@@ -246,7 +247,7 @@ class ReachOut(commands.Cog):
             "to write to them, and their answers arrive here. When you're done, press **Close**.",
             view=buttons(request.id, ReplyButton, CloseButton),
             allowed_mentions=discord.AllowedMentions(users=[discord.Object(volunteer.id)]))
-        async with self.bot.sessions.begin() as session:
+        async with writing(self.bot.sessions) as session:
             await requests.record_thread(session, request.id, thread.id)
         if requester_id is not None:
             view = buttons(request.id, ReplyButton, CloseButton, *([RevealButton] if request.anonymous else []))
@@ -328,7 +329,7 @@ class ReachOut(commands.Cog):
 
     async def close(self, interaction: discord.Interaction, request_id: int) -> None:
         moderator = interaction.guild_id is not None and await holds(interaction, Role.MODERATOR)
-        async with self.bot.sessions.begin() as session:
+        async with writing(self.bot.sessions) as session:
             talk = await requests.close(session, self.bot.scheduler, request_id, interaction.user.id, clock.now(),
                                         moderator=moderator)
         request = talk.request
@@ -370,7 +371,7 @@ class ReachOut(commands.Cog):
             ephemeral=interaction.guild_id is not None)
 
     async def feedback(self, interaction: discord.Interaction, request_id: int, *, helped: bool) -> None:
-        async with self.bot.sessions.begin() as session:
+        async with writing(self.bot.sessions) as session:
             await requests.feedback(session, request_id, interaction.user.id, helped)
         await interaction.response.send_message(
             "Thank you for telling me. 💙" + ("" if helped else " I'm sorry it didn't help this time. /resources has "
@@ -383,7 +384,7 @@ class ReachOut(commands.Cog):
         request_id, step = int(job.payload["request_id"]), int(job.payload["step"])
         async with self.bot.sessions() as session:
             guild_id = (await requests.get(session, request_id)).guild_id
-        async with requests.turn(guild_id), self.bot.sessions.begin() as session:
+        async with requests.turn(guild_id), writing(self.bot.sessions) as session:
             escalation = await requests.escalate(session, request_id, step, clock.now())
         if escalation is None:
             return

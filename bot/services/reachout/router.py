@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.engine import writing
 from bot.scheduler import Scheduler
 from bot.services.errors import DomainError
 from bot.services.reachout import requests
@@ -44,7 +45,7 @@ class Router:
             while waiting := self._waiting.get(guild_id):
                 batch, self._waiting[guild_id] = waiting[:BATCH_MAX], waiting[BATCH_MAX:]
                 try:
-                    async with requests.turn(guild_id), self._sessions.begin() as session:
+                    async with requests.turn(guild_id), writing(self._sessions) as session:
                         results = await requests.open_requests(session, self._scheduler, guild_id,
                                                                [ask for ask, _ in batch], self._clock())
                 except Exception as failed:  # the whole transaction: every request in it hears of it
