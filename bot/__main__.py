@@ -17,6 +17,7 @@ import time
 import aiohttp
 import discord
 
+from bot import logs
 from bot.app import EXIT_CONFIG, EXIT_UNREACHABLE, StartupError, build
 from bot.client import RecoveryBot
 from bot.db.engine import create_engine
@@ -24,16 +25,6 @@ from bot.settings import Settings, SettingsError, load_settings
 from bot.tasks import create_task
 
 log = logging.getLogger("bot")
-
-
-def configure_logging(level: str) -> None:
-    logging.basicConfig(
-        level=level,
-        format="%(asctime)s %(levelname)-8s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # discord.py's gateway chatter at DEBUG drowns everything else.
-    logging.getLogger("discord").setLevel(max(logging.INFO, logging.getLevelName(level)))
 
 
 def main() -> int:
@@ -45,7 +36,7 @@ def main() -> int:
             print(f"  - {problem}", file=sys.stderr)
         print("See .env.example for every setting, each with a one-line explanation.", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.log_level)
+    logs.configure(settings.log_level)
     try:
         asyncio.run(run(settings))
     except StartupError as exc:

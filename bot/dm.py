@@ -38,6 +38,16 @@ async def send_dm(user: discord.User | discord.Member, **message: Any) -> bool:
     return True
 
 
+async def send_dm_to(client: discord.Client, user_id: int, **message: Any) -> bool:
+    """`send_dm` to a member known by id; False when their DMs are closed or they can't be reached."""
+    try:
+        user = client.get_user(user_id) or await client.fetch_user(user_id)
+        return await send_dm(user, **message)
+    except discord.HTTPException as exc:
+        log.info("a DM could not be delivered: %s %s", exc.status, exc.code)
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class Delivery:
     """Who got a DM sent to many, and who could not be reached (and why)."""

@@ -28,10 +28,12 @@ from bot.db import encryption
 from bot.db.base import HOLDS_MEMBER_ID
 
 # The areas that keep member data, imported so each registers itself.
-AREA_MODULES = ("bot.services.audit", "bot.services.meetings", "bot.services.reachout", "bot.services.anonymity")
+AREA_MODULES = ("bot.services.audit", "bot.services.meetings", "bot.services.reachout", "bot.services.checkins",
+                "bot.services.anonymity")
 
 Exporter = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 Forgetter = Callable[[AsyncSession, int], Awaitable[int]]
+PostsFinder = Callable[[AsyncSession, int], Awaitable[list[tuple[int, int]]]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,9 @@ class Area:
     tables: tuple[str, ...]  # the tables whose member-id columns this area answers for
     export: Exporter
     forget: Forgetter  # returns how many rows it erased or made anonymous
+    # Messages the bot posted for the member (anonymously, say) that erasing must also take down from Discord:
+    # (channel, message), read before `forget` so the caller can delete them once the erasure is committed.
+    posts: PostsFinder | None = None
 
 
 _areas: dict[str, Area] = {}
@@ -79,9 +84,17 @@ async def export_member(session: AsyncSession, user_id: int) -> dict[str, Any]:
     return {"readme": README, "member": str(user_id), "areas": gathered}
 
 
-async def forget_member(session: AsyncSession, user_id: int) -> dict[str, int]:
-    """Have every area erase `user_id` (or make their rows anonymous); how many rows each touched."""
-    return {area.name: await area.forget(session, user_id) for area in areas()}
+@dataclass(frozen=True, slots=True)
+class Forgotten:
+    touched: dict[str, int]  # area -> rows erased or made anonymous
+    posts: list[tuple[int, int]]  # (channel, message) the caller must now delete from Discord
+
+
+async def forget_member(session: AsyncSession, user_id: int) -> Forgotten:
+    """Have every area erase `user_id` (or make their rows anonymous): how many rows each touched, and the
+    posts to take down once this is committed."""
+    posts = [post for area in areas() if area.posts is not None for post in await area.posts(session, user_id)]
+    return Forgotten({area.name: await area.forget(session, user_id) for area in areas()}, posts)
 
 
 def as_json(export: dict[str, Any]) -> bytes:

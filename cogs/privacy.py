@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 from collections.abc import Callable
 
 import discord
@@ -16,9 +17,12 @@ from discord.ext import commands
 
 from bot import privacy
 from bot.client import RecoveryBot
+from bot.db.engine import writing
 from bot.dm import send_privately
 from bot.render import CALM_BLUE
 from bot.views import OwnedView
+
+log = logging.getLogger(__name__)
 
 EXPORT_FILENAME = "my-recovery-bot-data.json"
 
@@ -103,13 +107,34 @@ class ConfirmErase(OwnedView):
     @discord.ui.button(label="Erase everything", style=discord.ButtonStyle.danger, emoji="🗑️",
                        custom_id="privacy:erase")
     async def erase(self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmErase]) -> None:
-        async with self.bot.sessions.begin() as session:
-            touched = await privacy.forget_member(session, self.owner_id)
+        async with writing(self.bot.sessions) as session:
+            forgotten = await privacy.forget_member(session, self.owner_id)
         self.stop()
-        lines = [f"• {name}: {count:,} erased or made anonymous" for name, count in touched.items() if count]
+        taken_down = await self._take_down(forgotten.posts)
+        lines = [f"• {name}: {count:,} erased or made anonymous" for name, count in forgotten.touched.items()
+                 if count]
+        if taken_down:
+            lines.append(f"• {taken_down:,} of your anonymous posts taken down")
         done = ("✅ Done. Everything the bot kept about you is erased."
                 + ("\n" + "\n".join(lines) if lines else " It held nothing about you."))
         await interaction.response.edit_message(content=done, embed=None, view=None)
+
+    async def _take_down(self, posts: list[tuple[int, int]]) -> int:
+        """Delete the member's anonymous posts from their channels; a post already gone counts as done."""
+        done = 0
+        for channel_id, message_id in posts:
+            channel = self.bot.get_channel(channel_id)
+            if not isinstance(channel, discord.TextChannel | discord.Thread):
+                continue
+            try:
+                await channel.get_partial_message(message_id).delete()
+            except discord.NotFound:
+                pass
+            except discord.HTTPException as exc:
+                log.warning("an erased member's post could not be deleted (%s %s)", exc.status, exc.code)
+                continue
+            done += 1
+        return done
 
     @discord.ui.button(label="Keep my data", style=discord.ButtonStyle.secondary, custom_id="privacy:keep")
     async def keep(self, interaction: discord.Interaction, _: discord.ui.Button[ConfirmErase]) -> None:

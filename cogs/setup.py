@@ -166,6 +166,26 @@ class ServerSetup(commands.Cog):
             "Meeting channels get no reminders now; members' own DM reminders still work."
         await interaction.response.send_message(text, ephemeral=True)
 
+    @config.command(name="checkins", description="Check-ins: anonymous shares a day, and your own crisis words.")
+    @requires(Role.MANAGER)
+    @app_commands.describe(
+        shares_per_day="Anonymous check-ins one member may share here a day (default 3)",
+        crisis_words="Extra words that show the crisis lines, comma-separated (none to clear)")
+    async def config_checkins(self, interaction: discord.Interaction,
+                              shares_per_day: app_commands.Range[int, 1, 20] | None = None,
+                              crisis_words: app_commands.Range[str, 1, 1000] | None = None) -> None:
+        guild = _guild(interaction)
+        async with self.bot.sessions.begin() as session:
+            changing = shares_per_day is not None or crisis_words is not None
+            config = await (guild_config.set_checkins(session, guild.id, interaction.user.id,
+                                                      daily_shares=shares_per_day, crisis_words=crisis_words)
+                            if changing else guild_config.get(session, guild.id))
+        words = ", ".join(config.crisis_words) or "none (the bot's own list applies)"
+        await interaction.response.send_message(
+            f"Check-ins here: up to **{config.checkin_daily_shares}** anonymous shares a member a day. The server's "
+            f"own crisis words: {words}. A mood of 1, a craving of 8 or more, or any of those words shows the member "
+            "the crisis lines and a way to reach a volunteer at once.", ephemeral=True)
+
     @config.command(name="reachout", description="Reach-out: how many are pinged, how fast it escalates, limits.")
     @requires(Role.MANAGER)
     @app_commands.describe(

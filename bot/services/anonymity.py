@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -23,6 +23,7 @@ from bot.db import encryption
 from bot.db.changes import ReadCache
 from bot.db.models import AnonBlock
 from bot.services import audit
+from bot.services.errors import NotFound
 
 
 def author_key(user_id: int) -> str:
@@ -67,6 +68,33 @@ async def unblock(session: AsyncSession, guild_id: int, key: str, number: str, m
         return False
     await audit.record(session, guild_id, moderator_id, "anon.unblock", number, None)
     return True
+
+
+class _Numbered(Protocol):
+    guild_id: Any
+    author_key: Any
+
+
+async def _author_of_number(session: AsyncSession, guild_id: int, model: type[_Numbered], label: str,
+                            number: int) -> str:
+    row = await session.get(model, number)
+    if row is None or row.guild_id != guild_id or row.author_key is None:
+        raise NotFound(f"There is no {label} #{number} in this server.")
+    key: str = row.author_key
+    return key
+
+
+async def block_by_number(session: AsyncSession, guild_id: int, model: type[_Numbered], label: str, number: int,
+                          moderator_id: int) -> bool:
+    """Block the author of the anonymous post `label #number` (a request, a check-in), learning nothing of who."""
+    key = await _author_of_number(session, guild_id, model, label, number)
+    return await block(session, guild_id, key, f"{label} {number}", moderator_id)
+
+
+async def unblock_by_number(session: AsyncSession, guild_id: int, model: type[_Numbered], label: str, number: int,
+                            moderator_id: int) -> bool:
+    key = await _author_of_number(session, guild_id, model, label, number)
+    return await unblock(session, guild_id, key, f"{label} {number}", moderator_id)
 
 
 async def export_member(session: AsyncSession, user_id: int) -> dict[str, Any]:

@@ -7,6 +7,7 @@ place it is turned into a message.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -84,6 +85,52 @@ def for_region(code: str | None) -> RegionResources:
         fallback=fallback,
         coping=tuple(str(c) for c in coping),
     )
+
+
+# -- words that call for the lines at once ------------------------------------------------------------
+
+WORDS_MAX = 50  # a server's own words, each up to WORD_MAX characters
+WORD_MAX = 60
+
+
+@cache
+def _crisis_words() -> tuple[str, ...]:
+    text = resources.files("bot.data").joinpath("crisis_words.json").read_text("utf-8")
+    languages = json.loads(text)["languages"]
+    return tuple(dict.fromkeys(_normal(w) for words in languages.values() for w in words))
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().replace("’", "'").replace("‘", "'").split())
+
+
+@cache
+def _pattern(words: tuple[str, ...]) -> re.Pattern[str]:
+    # Whole words or phrases only: "relapse" in "relapsed" is its own entry, "od" never matches "good".
+    alternatives = "|".join(re.escape(w) for w in sorted(words, key=len, reverse=True))
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)")
+
+
+def crisis_words_in(text: str | None, extra: tuple[str, ...] = ()) -> list[str]:
+    """The crisis words or phrases in `text` (the bot's list, in every language it has, and a server's own)."""
+    if not text:
+        return []
+    words = _crisis_words() + tuple(_normal(w) for w in extra if w.strip())
+    return list(dict.fromkeys(_pattern(words).findall(_normal(text))))
+
+
+def check_words(typed: str) -> tuple[str, ...]:
+    """A server's own crisis words, typed comma-separated ("none" for none); `InvalidInput` if unusable."""
+    if typed.strip().lower() in ("", "none"):
+        return ()
+    words = tuple(dict.fromkeys(_normal(w) for w in typed.split(",") if w.strip()))
+    if len(words) > WORDS_MAX:
+        raise InvalidInput(f"That is {len(words)} words; keep the server's own list to {WORDS_MAX}.")
+    long = [w for w in words if len(w) > WORD_MAX]
+    if long:
+        raise InvalidInput(f"“{excerpt(long[0], 30)}” is too long; keep each word or phrase to {WORD_MAX} "
+                           "characters.")
+    return words
 
 
 def _lines(region: dict[str, object]) -> tuple[CrisisLine, ...]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.db.changes import ReadCache
 from bot.db.models import GuildSettings
 from bot.services import audit, crisis, timezones
+from bot.services.errors import InvalidInput
 
 
 class ChannelPurpose(StrEnum):
@@ -25,6 +26,12 @@ class RolePurpose(StrEnum):
     MODERATOR = "moderator"
 
 
+DEFAULT_DAILY_SHARES = 3
+MAX_DAILY_SHARES = 20
+SETUP_FIELDS = ("announcements_channel_id", "checkins_channel_id", "reachout_channel_id", "meetings_log_channel_id",
+                "volunteer_role_id", "facilitator_role_id", "moderator_role_id", "timezone", "crisis_region")
+
+
 @dataclass(frozen=True, slots=True)
 class GuildConfig:
     guild_id: int
@@ -37,6 +44,8 @@ class GuildConfig:
     moderator_role_id: int | None = None
     timezone: str | None = None
     crisis_region: str | None = None
+    crisis_words: tuple[str, ...] = ()  # the server's own, beyond the bot's list (bot/data/crisis_words.json)
+    checkin_daily_shares: int = DEFAULT_DAILY_SHARES
 
     def channel(self, purpose: ChannelPurpose) -> int | None:
         value: int | None = getattr(self, f"{purpose.value}_channel_id")
@@ -48,7 +57,8 @@ class GuildConfig:
 
     @property
     def is_complete(self) -> bool:
-        return all(getattr(self, f.name) is not None for f in fields(self))
+        """Every channel, role, the zone and the region chosen: what /setup walks through."""
+        return all(getattr(self, name) is not None for name in SETUP_FIELDS)
 
 
 # Nearly every interaction asks for its server's setup and a manager changes it now and then: read once,
@@ -86,6 +96,19 @@ async def set_crisis_region(session: AsyncSession, guild_id: int, actor_id: int,
     return await _apply(session, guild_id, actor_id, {"crisis_region": crisis.validate_region(region)})
 
 
+async def set_checkins(session: AsyncSession, guild_id: int, actor_id: int, *, daily_shares: int | None = None,
+                       crisis_words: str | None = None) -> GuildConfig:
+    """Anonymous check-in shares a member may make here a day (1-20), and the server's own crisis words."""
+    changes: dict[str, object] = {}
+    if daily_shares is not None:
+        if not 1 <= daily_shares <= MAX_DAILY_SHARES:
+            raise InvalidInput(f"Give a number of shares a day from 1 to {MAX_DAILY_SHARES}; you gave {daily_shares}.")
+        changes["checkin_daily_shares"] = daily_shares
+    if crisis_words is not None:
+        changes["crisis_words"] = list(crisis.check_words(crisis_words)) or None
+    return await _apply(session, guild_id, actor_id, changes)
+
+
 async def _apply(session: AsyncSession, guild_id: int, actor_id: int, changes: dict[str, object]) -> GuildConfig:
     """Write the values that differ, one audit row for each; unchanged values write nothing."""
     row = await session.get(GuildSettings, guild_id)
@@ -103,4 +126,6 @@ async def _apply(session: AsyncSession, guild_id: int, actor_id: int, changes: d
 
 
 def _to_config(row: GuildSettings) -> GuildConfig:
-    return GuildConfig(**{f.name: getattr(row, f.name) for f in fields(GuildConfig)})
+    values = {name: getattr(row, name) for name in SETUP_FIELDS}
+    return GuildConfig(guild_id=row.guild_id, **values, crisis_words=tuple(row.crisis_words or ()),
+                       checkin_daily_shares=row.checkin_daily_shares or DEFAULT_DAILY_SHARES)

@@ -2,7 +2,7 @@
 
 The extension is this package: `cog` holds /reachout, taking, the relay, closing and the escalation ladder's
 steps; `volunteers` the on-call roster; `cards` what it all looks like; `buttons` the lasting buttons and the
-reply form; `servers` choosing a server for a request sent from DMs.
+reply form.
 """
 
 from __future__ import annotations

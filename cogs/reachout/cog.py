@@ -20,9 +20,10 @@ from bot import clock
 from bot.checks import Role, holds
 from bot.client import RecoveryBot
 from bot.db.engine import writing
-from bot.dm import send_dm, send_to_many
+from bot.dm import send_dm, send_dm_to, send_to_many
 from bot.render import crisis_embed, plain, timestamp
 from bot.scheduler import DueJob, PermanentJobError
+from bot.servers import ServerChoice, servers_of
 from bot.services import crisis, guild_config, meetings
 from bot.services.errors import DomainError
 from bot.services.guild_config import ChannelPurpose
@@ -40,7 +41,6 @@ from cogs.reachout.buttons import (
     TakeButton,
     buttons,
 )
-from cogs.reachout.servers import ServerChoice, servers_of
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ class ReachOut(commands.Cog):
             await self.ask(interaction, interaction.guild_id, message, chosen, anonymous)
             return
         # From DMs: one of the member's servers that use reach-out.
-        found = await servers_of(self.bot, interaction.user.id)
+        found = await servers_of(self.bot, interaction.user.id, ChannelPurpose.REACHOUT)
         if not found:
             await interaction.followup.send(
                 "You're not in any server where I can reach volunteers, so I can't send a request from here. "
@@ -320,12 +320,7 @@ class ReachOut(commands.Cog):
         return True
 
     async def _dm(self, user_id: int, **message: Any) -> bool:
-        try:
-            user = self.bot.get_user(user_id) or await self.bot.fetch_user(user_id)
-            return await send_dm(user, **message)
-        except discord.HTTPException as exc:
-            log.info("a reach-out DM could not be delivered (%s %s)", exc.status, exc.code)
-            return False
+        return await send_dm_to(self.bot, user_id, **message)
 
     async def close(self, interaction: discord.Interaction, request_id: int) -> None:
         moderator = interaction.guild_id is not None and await holds(interaction, Role.MODERATOR)

@@ -20,11 +20,12 @@ from bot.client import RecoveryBot
 from bot.services.meetings import feeds as meeting_feeds
 from bot.services.meetings.data import Meeting
 from cogs.meetings.events import MISSING_PERMISSION, TOO_MANY_EVENTS
-from tests.cogs.test_meetings import clock_at, reply_text, stored
+from tests.cogs.test_meetings import reply_text, stored
 from tests.community import Community
 from tests.discord_double import DiscordDouble, Message, P, eventually
 from tests.feed_site import FeedSite, in_person, online
 from tests.harness import bot_in_process
+from tests.time_travel import clock_at
 
 
 @pytest.fixture

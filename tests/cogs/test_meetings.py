@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from bot import clock
 from bot.client import RecoveryBot
 from bot.services import meetings
 from bot.services.meetings.data import Meeting
 from tests.community import Community
 from tests.discord_double import InteractionResult, P, eventually
+from tests.time_travel import clock_at
 
 NEW_YORK = ZoneInfo("America/New_York")
 
@@ -28,12 +26,6 @@ def tomorrow_at(hour: int, minute: int = 0, zone: ZoneInfo = NEW_YORK) -> dateti
     local = datetime.now(zone) + timedelta(days=1)
     return local.replace(hour=hour, minute=minute, second=0, microsecond=0)
 
-
-@contextmanager
-def clock_at(moment: datetime) -> Iterator[None]:
-    """The bot's clock moved to `moment` (ticking on), as after running until then."""
-    with clock.travel(moment):
-        yield
 
 
 async def stored(bot: RecoveryBot, community: Community) -> list[Meeting]:

@@ -8,11 +8,12 @@ from datetime import timedelta
 from typing import Any
 
 from bot.client import RecoveryBot
-from tests.cogs.test_meetings import clock_at, create, tomorrow_at
+from tests.cogs.test_meetings import create, tomorrow_at
 from tests.community import Community
 from tests.discord_double import InteractionResult
 from tests.discord_double.state import Member, Message
 from tests.raw_database import assert_id_not_stored, assert_id_stored
+from tests.time_travel import clock_at
 
 FIELD_LIMIT, EMBED_LIMIT = 1024, 6000
 

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
@@ -20,15 +17,11 @@ from bot import clock
 from bot.client import RecoveryBot
 from tests.community import Community
 from tests.discord_double import InteractionResult, Member, Message, eventually
-from tests.raw_database import assert_id_not_stored, assert_not_stored
+from tests.leaks import assert_never_named, capture_logs_as_the_bot_runs
+from tests.time_travel import clock_at
 
 WORDS = "Three weeks sober and I want to drink tonight"
 
-
-@contextmanager
-def clock_at(moment: datetime) -> Iterator[None]:
-    with clock.travel(moment):
-        yield
 
 
 @pytest.fixture
@@ -122,8 +115,7 @@ async def test_an_anonymous_request_is_relayed_both_ways_and_never_reveals_who_a
 ) -> None:
     # As the bot runs with LOG_LEVEL=DEBUG: its own logs at their most detailed, discord.py's at INFO (its
     # DEBUG lines are raw payloads). The second call also lowers the capturing handler to DEBUG.
-    caplog.set_level(logging.INFO, logger="discord")
-    caplog.set_level(logging.DEBUG)
+    capture_logs_as_the_bot_runs(caplog)
     double, alice = ready.double, ready.alice
     asked = await ask(ready, alice, message=WORDS, kind="urgent", anonymous=True)
     said = answer(asked)
@@ -157,32 +149,7 @@ async def test_an_anonymous_request_is_relayed_both_ways_and_never_reveals_who_a
     outsider = await double.click(relayed, f"reachout:reply:{_number(card)}", user=ready.bob)
     assert outsider.ephemeral and "between the person who asked" in (outsider.content or "")
 
-    await assert_never_named(bot, ready, alice, caplog)
-
-
-async def assert_never_named(bot: RecoveryBot, community: Community, asker: Member,
-                             caplog: pytest.LogCaptureFixture) -> None:
-    """The asker's id, username and display name are in nothing the bot sent anyone else, no log line, no job
-    key and nowhere in the raw database."""
-    double = community.double
-    theirs = {i for i, r in double.interactions.items() if r.user.id == asker.id}
-    their_tokens = {r.token for i, r in double.interactions.items() if i in theirs}
-    their_dm = double.world.dm_channels.get(asker.id)
-    needles = {str(asker.id), asker.user.username, asker.user.global_name or asker.user.username}
-    for request in double.requests:
-        if request.route == "/users/@me/channels" or request.params.get("channel_id") == str(their_dm) \
-                or request.params.get("interaction_token") in their_tokens:
-            continue  # to Discord, to open the DM; or the bot's answers to the asker themselves
-        sent = json.dumps(request.json) if request.json is not None else ""
-        for needle in needles:
-            assert needle not in sent, f"{needle!r} went out in {request.method} {request.path}"
-    for needle in needles:
-        assert needle not in caplog.text, f"{needle!r} is in the log"
-    for job in await bot.scheduler.jobs():
-        assert str(asker.id) not in job.key
-    engine = bot.sessions.kw["bind"]
-    await assert_id_not_stored(engine, asker.id)
-    await assert_not_stored(engine, WORDS)  # the words are encrypted
+    await assert_never_named(bot, ready, alice, caplog, secret=WORDS)
 
 
 async def test_the_requester_may_choose_to_say_who_they_are(bot: RecoveryBot, ready: Community) -> None:
@@ -257,7 +224,7 @@ async def test_asking_twice_is_gently_stopped_and_the_lines_are_still_shown(bot:
     assert "still waiting for a volunteer" in answer(again) and "Support and crisis lines" in answer(again)
     blocked_card = await card_of(ready)
     block = await ready.run("admin anon-block", number=_number(blocked_card))
-    assert "can no longer send requests" in (block.content or "")
+    assert "can no longer post anonymously here" in (block.content or "")
     later = clock.now() + timedelta(hours=2)
     with clock_at(later):
         refused = await ask(ready, ready.alice, message=WORDS)
@@ -373,7 +340,7 @@ async def test_from_dms_with_two_servers_the_member_chooses_which(bot: RecoveryB
     assert "Which server" in (menu.content or "")
     options = {o["label"]: o["value"] for o in menu.components[0]["components"][0]["options"]}
     assert set(options) == {"Recovery Circle", "Family Group"}
-    chosen = await double.select(menu, "reachout:server", [options["Family Group"]], user=ready.alice.user)
+    chosen = await double.select(menu, "servers:choose", [options["Family Group"]], user=ready.alice.user)
     await chosen.wait_for_followup()
     assert "is sent" in answer(chosen)
     await double.wait_for_message(other_reachout, lambda m: bool(m.embeds))

@@ -54,8 +54,8 @@ async def test_two_processes_on_one_new_data_folder(start_bot: StartBot, double:
         assert await process.stop() == 0
 
 
-@pytest.mark.parametrize("module", ["alembic", "icalendar"])
-async def test_a_running_bot_holds_neither_alembic_nor_the_calendar_library(
+@pytest.mark.parametrize("module", ["alembic", "icalendar", "matplotlib"])
+async def test_a_running_bot_holds_none_of_the_libraries_needed_only_now_and_then(
     start_bot: StartBot, double: DiscordDouble, module: str
 ) -> None:
     bot = await start_bot(runner="tests.e2e.module_probe")

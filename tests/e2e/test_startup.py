@@ -12,7 +12,8 @@ from tests.discord_double import DiscordDouble
 from tests.e2e.conftest import StartBot
 from tests.e2e.process import PROJECT_ROOT
 
-FULL_SURFACE_SO_FAR = {"setup", "config", "resources", "meeting", "privacy", "reachout", "volunteer", "admin"}
+FULL_SURFACE_SO_FAR = {"setup", "config", "resources", "meeting", "privacy", "reachout", "volunteer", "admin",
+                       "checkin"}
 
 
 async def test_start_migrates_registers_and_stops_cleanly(
@@ -23,7 +24,7 @@ async def test_start_migrates_registers_and_stops_cleanly(
     assert registered >= FULL_SURFACE_SO_FAR
     config = next(c for c in double.commands() if c["name"] == "config")
     assert {o["name"] for o in config["options"]} == {"show", "channels", "roles", "timezone", "crisis-region",
-                                                      "meeting-reminders", "reachout"}
+                                                      "meeting-reminders", "reachout", "checkins"}
     meeting = next(c for c in double.commands() if c["name"] == "meeting")
     assert {o["name"] for o in meeting["options"]} == {"create", "edit", "cancel", "delete", "list", "info",
                                                        "calendar", "import", "export"}

@@ -6,9 +6,11 @@ A new area adds its module here and a migration under migrations/versions.
 
 from __future__ import annotations
 
+from bot.db.models.checkins import CheckinReminder, CheckinReport, CheckinRow
 from bot.db.models.core import AuditEntry, AutoId, BotState, GuildSettings, Job, JobState
 from bot.db.models.meetings import MeetingFeed, MeetingReminderOptIn, MeetingRow
 from bot.db.models.reachout import AnonBlock, ReachoutPing, ReachoutRequest, ReachoutSettings, Volunteer
 
-__all__ = ["AnonBlock", "AuditEntry", "AutoId", "BotState", "GuildSettings", "Job", "JobState", "MeetingFeed",
-           "MeetingReminderOptIn", "MeetingRow", "ReachoutPing", "ReachoutRequest", "ReachoutSettings", "Volunteer"]
+__all__ = ["AnonBlock", "AuditEntry", "AutoId", "BotState", "CheckinReminder", "CheckinReport", "CheckinRow",
+           "GuildSettings", "Job", "JobState", "MeetingFeed", "MeetingReminderOptIn", "MeetingRow", "ReachoutPing",
+           "ReachoutRequest", "ReachoutSettings", "Volunteer"]

@@ -42,6 +42,9 @@ class GuildSettings(Base):
     crisis_region: Mapped[str | None] = mapped_column(String(16))
     # Minutes before each meeting that its channel gets an announcement; None means the default.
     meeting_reminder_offsets: Mapped[list[int] | None] = mapped_column(JSON(none_as_null=True))
+    # Check-ins: words that show a member the crisis lines, beyond the bot's own list; anonymous shares a day.
+    crisis_words: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
+    checkin_daily_shares: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

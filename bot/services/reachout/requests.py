@@ -483,14 +483,9 @@ async def feedback(session: AsyncSession, request_id: int, user_id: int, helped:
 
 async def block_author(session: AsyncSession, guild_id: int, number: int, moderator_id: int) -> bool:
     """Block the author of request `number` from this server's anonymous features, without learning who."""
-    row = await session.get(ReachoutRequest, number)
-    if row is None or row.guild_id != guild_id or row.author_key is None:
-        raise NotFound(f"There is no request #{number} in this server to block the author of.")
-    return await anonymity.block(session, guild_id, row.author_key, f"request {number}", moderator_id)
+    return await anonymity.block_by_number(session, guild_id, ReachoutRequest, "request", number, moderator_id)
 
 
 async def unblock_author(session: AsyncSession, guild_id: int, number: int, moderator_id: int) -> bool:
-    row = await session.get(ReachoutRequest, number)
-    if row is None or row.guild_id != guild_id or row.author_key is None:
-        raise NotFound(f"There is no request #{number} in this server.")
-    return await anonymity.unblock(session, guild_id, row.author_key, f"request {number}", moderator_id)
+    return await anonymity.unblock_by_number(session, guild_id, ReachoutRequest, "request", number, moderator_id)
+

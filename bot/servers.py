@@ -1,7 +1,7 @@
-"""A request sent from DMs: which of the member's servers that use reach-out should it go to?
+"""Something sent from DMs (a reach-out request, a shared check-in): which of the member's servers is it for?
 
 The bot asks Discord for no member lists (no privileged intent), so membership is checked server by
-server: only the servers that set up a reach-out channel, at most `MAX_SERVERS` of them.
+server: only the servers that set up the channel it needs, at most `MAX_SERVERS` of them.
 """
 
 from __future__ import annotations
@@ -12,16 +12,17 @@ import discord
 
 from bot.client import RecoveryBot
 from bot.services import guild_config
+from bot.services.guild_config import ChannelPurpose
 from bot.views import OwnedView
 
 MAX_SERVERS = 25  # a menu holds 25 choices
 
 
-async def servers_of(bot: RecoveryBot, user_id: int) -> list[discord.Guild]:
-    """The servers with reach-out set up that `user_id` is a member of."""
+async def servers_of(bot: RecoveryBot, user_id: int, needs: ChannelPurpose) -> list[discord.Guild]:
+    """The servers with a `needs` channel set up that `user_id` is a member of."""
     found: list[discord.Guild] = []
     async with bot.sessions() as session:
-        candidates = [g for g in bot.guilds if (await guild_config.get(session, g.id)).reachout_channel_id]
+        candidates = [g for g in bot.guilds if (await guild_config.get(session, g.id)).channel(needs)]
     for guild in candidates[:MAX_SERVERS]:
         if guild.get_member(user_id) is not None:
             found.append(guild)
@@ -44,7 +45,7 @@ class ServerChoice(OwnedView):
         super().__init__(owner_id, timeout=300)
         self.send = send
         menu: discord.ui.Select[ServerChoice] = discord.ui.Select(
-            placeholder="Choose a server", custom_id="reachout:server",
+            placeholder="Choose a server", custom_id="servers:choose",
             options=[discord.SelectOption(label=g.name[:100], value=str(g.id)) for g in servers])
         menu.callback = self.chosen  # type: ignore[method-assign]
         self.add_item(menu)
