@@ -27,7 +27,8 @@ from bot.scheduler import DueJob, NewJob, PermanentJobError
 from bot.servers import ServerChoice, servers_of
 from bot.services import crisis, guild_config, timezones
 from bot.services.checkins import entries, posts, reminders
-from bot.services.checkins.entries import MOODS, Entry
+from bot.services.checkins.entries import MOODS, Entry, NewCheckin
+from bot.services.checkins.recorder import Recorder
 from bot.services.errors import DomainError, InvalidInput
 from bot.services.guild_config import ChannelPurpose
 from cogs.checkins.chart import chart_png
@@ -53,6 +54,7 @@ SHARE_CHOICES = [app_commands.Choice(name="Keep it private (only you see it)", v
 class CheckIns(commands.Cog):
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
+        self.recorder = Recorder(bot.sessions, clock.now)
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*BUTTONS)
@@ -100,8 +102,7 @@ class CheckIns(commands.Cog):
                      anonymous: bool) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         zone = await self._zone(interaction.user.id, interaction.guild_id)
-        async with writing(self.bot.sessions) as session:
-            entry = await entries.record(session, interaction.user.id, mood, craving, note, zone, clock.now())
+        entry = await self.recorder.record(NewCheckin(interaction.user.id, mood, craving, note, zone))
         lines = await self._lines_if_needed(entry, interaction.guild_id)
         text = [f"✅ Checked in: {mood_line(entry)}, craving {entry.craving}/10. Only you can see it."]
         view = discord.ui.View(timeout=None)

@@ -4,6 +4,7 @@ and erasing that leaves nothing."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -182,3 +183,25 @@ async def test_erasing_a_member_leaves_no_check_in_and_lists_their_posts(session
     async with sessions() as session:
         assert list(await session.scalars(select(CheckinRow))) == []
     await assert_id_not_stored(engine, SAM)
+
+
+async def test_check_ins_that_arrive_together_are_kept_together_each_with_its_own_answer(
+    sessions: Sessions, scheduler: Scheduler
+) -> None:
+    from bot import clock
+    from bot.services.checkins.entries import NewCheckin
+    from bot.services.checkins.recorder import Recorder
+
+    recorder = Recorder(sessions, clock.now)
+    same = NewCheckin(SAM, 3, 2, "same words", LONDON)
+    sent = [same, same, NewCheckin(SAM + 1, 3, 2, "same words", LONDON), NewCheckin(SAM, 9, 2, None, LONDON),
+            *(NewCheckin(SAM + 10 + n, 1 + n % 5, n % 11, f"note {n}", NEW_YORK) for n in range(20))]
+    answers = await asyncio.gather(*(recorder.record(new) for new in sent), return_exceptions=True)
+    assert isinstance(answers[3], InvalidInput)  # a mood of 9: refused, the others kept
+    kept = [a for a in answers if isinstance(a, entries.Entry)]
+    assert len(kept) == 23 and len({e.id for e in kept}) == 23
+    async with sessions() as session:
+        for new, entry in zip(sent, answers, strict=True):
+            if isinstance(entry, entries.Entry):
+                row = await entries.mine(session, entry.id, new.user_id)  # each id is its own author's
+                assert (row.mood, row.craving, row.note) == (new.mood, new.craving, new.note)

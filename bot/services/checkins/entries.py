@@ -11,9 +11,10 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models import CheckinRow
@@ -67,15 +68,52 @@ def calls_for_the_lines(mood: int, craving: int, note: str | None, extra_words: 
     return mood == 1 or craving >= 8 or bool(crisis.crisis_words_in(note, extra_words))
 
 
+@dataclass(frozen=True, slots=True)
+class NewCheckin:
+    user_id: int
+    mood: int
+    craving: int
+    note: str | None
+    zone: str  # the member's: the check-in's day is the day it is there
+
+
 async def record(session: AsyncSession, user_id: int, mood: int, craving: int, note: str | None, zone: str,
                  now: datetime) -> Entry:
     """Keep a check-in, private to its author, on the day it is on their clock."""
-    text = check(mood, craving, note)
-    row = CheckinRow(author_key=anonymity.author_key(user_id), mood=mood, craving=craving, note=text,
-                     local_date=now.astimezone(ZoneInfo(zone)).date(), created_at=now, removed=False)
-    session.add(row)
-    await session.flush()
-    return as_entry(row)
+    [result] = await record_many(session, [NewCheckin(user_id, mood, craving, note, zone)], now)
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+async def record_many(session: AsyncSession, checkins: list[NewCheckin], now: datetime) -> list[Entry | Exception]:
+    """Keep check-ins that arrived together, in one statement; each gets its entry, or why it can't be kept."""
+    results: list[Entry | Exception | None] = [None] * len(checkins)
+    rows: list[tuple[int, dict[str, Any]]] = []
+    for index, new in enumerate(checkins):
+        try:
+            text = check(new.mood, new.craving, new.note)
+        except InvalidInput as refused:
+            results[index] = refused
+            continue
+        rows.append((index, {"author_key": anonymity.author_key(new.user_id), "mood": new.mood,
+                             "craving": new.craving, "note": text, "created_at": now, "removed": False,
+                             "local_date": now.astimezone(ZoneInfo(new.zone)).date()}))
+    if rows:
+        # One multi-row INSERT for the lot (through the ORM's unit of work it would be a round trip each).
+        # SQLite can't promise RETURNING's order, so rows are matched back by what they hold: two that hold
+        # the same are the same member's identical check-ins, and either id serves either.
+        table = cast(Table, CheckinRow.__table__)
+        columns = (table.c.author_key, table.c.mood, table.c.craving, table.c.note, table.c.local_date)
+        inserted = await session.execute(insert(table).returning(table.c.id, *columns), [v for _, v in rows])
+        ids: dict[tuple[Any, ...], list[int]] = {}
+        for number, *held in inserted:
+            ids.setdefault(tuple(held), []).append(number)
+        for index, values in rows:
+            number = ids[tuple(values[c.key] for c in columns)].pop()
+            results[index] = Entry(number, values["mood"], values["craving"], values["note"], values["local_date"],
+                                   now, None, None, False)
+    return [result for result in results if result is not None]
 
 
 async def mine(session: AsyncSession, checkin_id: int, user_id: int) -> CheckinRow:
