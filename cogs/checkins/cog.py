@@ -55,9 +55,15 @@ class CheckIns(commands.Cog):
     def __init__(self, bot: RecoveryBot) -> None:
         self.bot = bot
         self.recorder = Recorder(bot.sessions, clock.now)
+        # Who has yet to hear that their reminder paused: asked after every command, so kept in memory (read at
+        # start, added to when this process pauses one). A pause made by another shard process is heard of
+        # after a restart.
+        self.untold: set[int] = set()
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*BUTTONS)
+        async with self.bot.sessions() as session:
+            self.untold = await reminders.paused_and_untold(session)
 
         async def tomorrow(job: DueJob) -> NewJob | None:
             async with self.bot.sessions() as session:
@@ -328,6 +334,7 @@ class CheckIns(commands.Cog):
         if off:
             async with writing(self.bot.sessions) as session:
                 was = await reminders.turn_off(session, self.bot.scheduler, interaction.user.id)
+            self.untold.discard(interaction.user.id)
             await interaction.response.send_message("Your daily reminder is off." if was else
                                                     "You had no daily reminder.", ephemeral=True)
             return
@@ -337,6 +344,7 @@ class CheckIns(commands.Cog):
         async with writing(self.bot.sessions) as session:
             set_to = await reminders.set_daily(session, self.bot.scheduler, interaction.user.id, time, chosen,
                                                clock.now())
+        self.untold.discard(interaction.user.id)  # set afresh: the pause is behind them
         closed = "" if await send_dm(interaction.user, content=(
             f"👋 This is where your daily check-in reminder will come, at {set_to.local_time:%H:%M} "
             f"({set_to.zone}). One tap on a mood and you're done.")) else (
@@ -360,19 +368,19 @@ class CheckIns(commands.Cog):
                                    view=mood_buttons())
         if not delivered:
             async with writing(self.bot.sessions) as session:
-                await reminders.pause(session, reminder.id)
+                await reminders.pause(session, reminder)
+            self.untold.add(reminder.user_id)
 
     PAUSED = ("⏸️ Your daily check-in reminder is paused: your DMs were closed to me, so it couldn't reach you. "
               "Open them, then set it again with /checkin reminder.")
 
     async def _paused_notice(self, user_id: int) -> bool:
         """Whether to tell the member their reminder paused (once)."""
-        async with self.bot.sessions() as session:
-            if not await reminders.paused_and_untold(session, user_id):
-                return False
+        if user_id not in self.untold:
+            return False
+        self.untold.discard(user_id)
         async with writing(self.bot.sessions) as session:
-            await reminders.told(session, user_id)
-        return True
+            return await reminders.told(session, user_id)
 
     @commands.Cog.listener()
     async def on_app_command_completion(self, interaction: discord.Interaction,

@@ -151,9 +151,9 @@ async def test_a_reminder_is_at_the_members_wall_time_across_a_daylight_saving_c
         following = await reminders.following(session, _due(job))
     assert following is not None and following.due_at == datetime(2026, 11, 2, 1, 0, tzinfo=UTC)  # 20:00 EST
     async with sessions.begin() as session:
-        await reminders.pause(session, set_to.id)
+        await reminders.pause(session, set_to)
     async with sessions() as session:
-        assert await reminders.paused_and_untold(session, SAM)
+        assert await reminders.paused_and_untold(session) == {SAM}
         assert await reminders.following(session, _due(job)) is None  # paused: the chain stops
     async with sessions.begin() as session:
         assert await reminders.turn_off(session, scheduler, SAM)

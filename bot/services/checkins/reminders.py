@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.changes import ReadCache
 from bot.db.models import CheckinReminder
 from bot.scheduler import DueJob, NewJob, Scheduler
 from bot.services import recurrence, timezones
@@ -104,29 +103,23 @@ async def following(session: AsyncSession, job: DueJob) -> NewJob | None:
     return job_for(reminder, job.due_at) if reminder else None
 
 
-async def pause(session: AsyncSession, reminder_id: int) -> None:
+async def pause(session: AsyncSession, reminder: Reminder) -> None:
     """Their DMs are closed to the bot: no more reminders until they set one again; tell them next time."""
-    await session.execute(update(CheckinReminder).where(CheckinReminder.id == reminder_id)
+    await session.execute(update(CheckinReminder).where(CheckinReminder.id == reminder.id)
                           .values(paused=True, tell_paused=True))
 
 
-# Who has yet to hear that their reminder paused: asked after every command, so kept in memory.
-_untold: ReadCache[frozenset[int]] = ReadCache(CheckinReminder.__tablename__, per_server=False, kept=1)
+async def paused_and_untold(session: AsyncSession) -> set[int]:
+    """Members whose reminder paused and who have yet to hear why."""
+    return set(await session.scalars(select(CheckinReminder.user_id).where(CheckinReminder.tell_paused.is_(True))))
 
 
-async def paused_and_untold(session: AsyncSession, user_id: int) -> bool:
-    waiting = await _untold.get(session, 0, lambda: _read_untold(session))
-    return user_id in waiting
-
-
-async def _read_untold(session: AsyncSession) -> frozenset[int]:
-    return frozenset(await session.scalars(select(CheckinReminder.user_id).where(
-        CheckinReminder.tell_paused.is_(True))))
-
-
-async def told(session: AsyncSession, user_id: int) -> None:
-    await session.execute(update(CheckinReminder).where(CheckinReminder.user_id == user_id)
-                          .values(tell_paused=False))
+async def told(session: AsyncSession, user_id: int) -> bool:
+    """Mark them told; False when there was nothing left to tell (their data went, or the reminder was reset)."""
+    result = await session.execute(update(CheckinReminder).where(CheckinReminder.user_id == user_id,
+                                                                 CheckinReminder.tell_paused.is_(True))
+                                   .values(tell_paused=False))
+    return bool(getattr(result, "rowcount", 0))
 
 
 async def forget(session: AsyncSession, user_id: int) -> int:
