@@ -22,6 +22,10 @@ from bot.services import guild_config
 T = TypeVar("T")
 
 
+# For a command group members use in servers and in DMs with the bot alike (/checkin, /milestone).
+ANYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
+
+
 class Role(StrEnum):
     MANAGER = "manager"
     MODERATOR = "moderator"

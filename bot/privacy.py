@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, MetaData
+from sqlalchemy import Column, Executable, MetaData
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db import encryption
@@ -29,7 +29,7 @@ from bot.db.base import HOLDS_MEMBER_ID
 
 # The areas that keep member data, imported so each registers itself.
 AREA_MODULES = ("bot.services.audit", "bot.services.meetings", "bot.services.reachout", "bot.services.checkins",
-                "bot.services.anonymity")
+                "bot.services.milestones", "bot.services.anonymity")
 
 Exporter = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 Forgetter = Callable[[AsyncSession, int], Awaitable[int]]
@@ -95,6 +95,14 @@ async def forget_member(session: AsyncSession, user_id: int) -> Forgotten:
     posts to take down once this is committed."""
     posts = [post for area in areas() if area.posts is not None for post in await area.posts(session, user_id)]
     return Forgotten({area.name: await area.forget(session, user_id) for area in areas()}, posts)
+
+
+async def run_all(session: AsyncSession, *statements: Executable) -> int:
+    """Run an area's erasing statements in order; how many rows they touched (what /privacy delete reports)."""
+    touched = 0
+    for statement in statements:
+        touched += int(getattr(await session.execute(statement), "rowcount", 0) or 0)
+    return touched
 
 
 def as_json(export: dict[str, Any]) -> bytes:

@@ -7,16 +7,19 @@ import logging
 import discord
 from discord import app_commands
 from discord.ext import commands
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.checks import Role, bot_can_post, defaults_for, permission_names, requires
 from bot.client import RecoveryBot
 from bot.render import CALM_BLUE, timestamp
 from bot.services import crisis, guild_config, meetings, setup_blueprint, timezones
-from bot.services.errors import DomainError
+from bot.services.errors import DomainError, InvalidInput
 from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
 from bot.services.meetings import actions as meeting_actions
 from bot.services.meetings import feeds as meeting_feeds
+from bot.services.milestones import dates as milestone_dates
+from bot.services.milestones import schedules as milestone_schedules
 from bot.services.reachout import settings as reach_settings
 from bot.services.setup_blueprint import Visibility
 from bot.views import BaseModal, OwnedView
@@ -73,6 +76,8 @@ class ServerSetup(commands.Cog):
         embed = self.config_embed(guild, config)
         embed.add_field(name="Meeting reminders", value=", ".join(f"{m} min" for m in offsets) + " before"
                         if offsets else "off (members' own DM reminders still work)", inline=False)
+        embed.add_field(name="Milestones", value=f"{milestone_words(config)}; announced at "
+                        f"{config.milestone_hour:02d}:00 on the day", inline=False)
         if feeds:
             embed.add_field(name="Meeting feeds", value="\n".join(feed_line(f) for f in feeds)[:1024], inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=True)
@@ -135,7 +140,7 @@ class ServerSetup(commands.Cog):
     async def config_timezone(self, interaction: discord.Interaction, zone: str) -> None:
         guild = _guild(interaction)
         async with self.bot.sessions.begin() as session:
-            config = await guild_config.set_timezone(session, guild.id, interaction.user.id, zone)
+            config = await set_zone(session, guild.id, interaction.user.id, zone)
         await self.reply_saved(interaction, guild, config, f"Default time zone is now **{config.timezone}**.")
 
     @config_timezone.autocomplete("zone")
@@ -185,6 +190,53 @@ class ServerSetup(commands.Cog):
             f"Check-ins here: up to **{config.checkin_daily_shares}** anonymous shares a member a day. The server's "
             f"own crisis words: {words}. A mood of 1, a craving of 8 or more, or any of those words shows the member "
             "the crisis lines and a way to reach a volunteer at once.", ephemeral=True)
+
+    @config.command(name="milestones", description="Milestones: which schedule (keytags, chips…) and the hour "
+                                                   "announcements go out.")
+    @requires(Role.MANAGER)
+    @app_commands.describe(
+        schedule="Which milestones are celebrated",
+        custom="With schedule Custom: your list, e.g. 24h, 7d, 30d, 90d, 6m, 1y, yearly",
+        hour="The hour announcements go out on the milestone's day, 0-23 (default 9, on each member's clock)")
+    @app_commands.choices(schedule=[
+        app_commands.Choice(name="Default: 24 hours, 7/30/60/90 days, 6/9 months, 1 year, 18 months, yearly",
+                            value=milestone_schedules.Preset.DEFAULT.value),
+        app_commands.Choice(name="NA-style keytags (30 days orange … multiple years black)",
+                            value=milestone_schedules.Preset.KEYTAGS.value),
+        app_commands.Choice(name="AA-style chips (24 hours … yearly medallions)",
+                            value=milestone_schedules.Preset.CHIPS.value),
+        app_commands.Choice(name="Monthly in the first year, then yearly",
+                            value=milestone_schedules.Preset.MONTHLY.value),
+        app_commands.Choice(name="Custom (give the list in custom)", value=milestone_schedules.Preset.CUSTOM.value)])
+    async def config_milestones(self, interaction: discord.Interaction,
+                                schedule: app_commands.Choice[str] | None = None,
+                                custom: app_commands.Range[str, 1, 300] | None = None,
+                                hour: app_commands.Range[int, 0, 23] | None = None) -> None:
+        guild = _guild(interaction)
+        preset = milestone_schedules.Preset(schedule.value) if schedule else None
+        if custom is not None and preset not in (None, milestone_schedules.Preset.CUSTOM):
+            raise InvalidInput("A custom list goes with schedule: Custom. Choose that, or leave custom out.")
+        if custom is not None:
+            preset = milestone_schedules.Preset.CUSTOM
+        if preset is milestone_schedules.Preset.CUSTOM and custom is None:
+            raise InvalidInput(f"Give the custom list too, e.g. custom: {milestone_schedules.EXAMPLE}")
+        checked = milestone_schedules.read_custom(custom) if custom is not None else None
+        async with self.bot.sessions.begin() as session:
+            if preset is not None or hour is not None:
+                config = await guild_config.set_milestones(
+                    session, guild.id, interaction.user.id, schedule=preset.value if preset else None,
+                    custom=", ".join(m.name for m in checked.listed) + (", yearly" if checked.yearly else "")
+                    if checked else None, hour=hour)
+                await milestone_dates.refresh_server(session, guild.id, clock.now())
+            else:
+                config = await guild_config.get(session, guild.id)
+        text = (("Saved. " if preset or hour is not None else "") +
+                f"Milestones here: {milestone_words(config)}. Announced at **{config.milestone_hour:02d}:00** "
+                "on the day (on each member's clock; anonymous ones on the server's), for members who chose public or "
+                "anonymous.")
+        if config.channel(ChannelPurpose.ANNOUNCEMENTS) is None:
+            text += "\n⚠️ There's no announcements channel yet: set one with /config channels, or nothing is posted."
+        await interaction.response.send_message(text, ephemeral=True)
 
     @config.command(name="reachout", description="Reach-out: how many are pinged, how fast it escalates, limits.")
     @requires(Role.MANAGER)
@@ -549,9 +601,22 @@ class TimezoneModal(BaseModal, title="Default time zone"):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         async with self.wizard.cog.bot.sessions.begin() as session:
-            config = await guild_config.set_timezone(session, self.wizard.guild.id, interaction.user.id,
-                                                     self.zone.value)
+            config = await set_zone(session, self.wizard.guild.id, interaction.user.id, self.zone.value)
         await self.wizard.refresh(interaction, config)
+
+
+def milestone_words(config: GuildConfig) -> str:
+    """The server's milestone schedule in words."""
+    name = milestone_schedules.Preset(config.milestone_schedule or milestone_schedules.Preset.DEFAULT)
+    return milestone_schedules.PRESET_WORDS.get(name) or \
+        milestone_schedules.schedule_of(config.milestone_schedule, config.milestone_custom).describe()
+
+
+async def set_zone(session: AsyncSession, guild_id: int, actor_id: int, zone: str) -> GuildConfig:
+    """The server's zone, and the anonymous milestone announcements that go out on its clock moved with it."""
+    config = await guild_config.set_timezone(session, guild_id, actor_id, zone)
+    await milestone_dates.refresh_server(session, guild_id, clock.now())
+    return config
 
 
 async def setup(bot: RecoveryBot) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.changes import ReadCache
@@ -28,6 +30,7 @@ class RolePurpose(StrEnum):
 
 DEFAULT_DAILY_SHARES = 3
 MAX_DAILY_SHARES = 20
+DEFAULT_MILESTONE_HOUR = 9
 SETUP_FIELDS = ("announcements_channel_id", "checkins_channel_id", "reachout_channel_id", "meetings_log_channel_id",
                 "volunteer_role_id", "facilitator_role_id", "moderator_role_id", "timezone", "crisis_region")
 
@@ -46,6 +49,9 @@ class GuildConfig:
     crisis_region: str | None = None
     crisis_words: tuple[str, ...] = ()  # the server's own, beyond the bot's list (bot/data/crisis_words.json)
     checkin_daily_shares: int = DEFAULT_DAILY_SHARES
+    milestone_schedule: str | None = None  # a preset's name (bot.services.milestones.schedules.Preset)
+    milestone_custom: str | None = None  # the custom list, as typed and checked
+    milestone_hour: int = DEFAULT_MILESTONE_HOUR  # announcements go out at this hour, on each member's clock
 
     def channel(self, purpose: ChannelPurpose) -> int | None:
         value: int | None = getattr(self, f"{purpose.value}_channel_id")
@@ -69,6 +75,14 @@ _kept: ReadCache[GuildConfig] = ReadCache(GuildSettings.__tablename__)
 async def get(session: AsyncSession, guild_id: int) -> GuildConfig:
     """The server's setup; a server that never ran /setup gets an empty one."""
     return await _kept.get(session, guild_id, lambda: _read(session, guild_id))
+
+
+async def read_many(session: AsyncSession, guild_ids: Collection[int]) -> dict[int, GuildConfig]:
+    """Many servers' setups read afresh in one query (a sweep over every server; it may run in a process that
+    does not hold these servers, so it does not trust this process's kept copies)."""
+    found = {row.guild_id: _to_config(row) for row in await session.scalars(
+        select(GuildSettings).where(GuildSettings.guild_id.in_(list(guild_ids))))}
+    return {gid: found.get(gid) or GuildConfig(gid) for gid in guild_ids}
 
 
 async def _read(session: AsyncSession, guild_id: int) -> GuildConfig:
@@ -109,6 +123,20 @@ async def set_checkins(session: AsyncSession, guild_id: int, actor_id: int, *, d
     return await _apply(session, guild_id, actor_id, changes)
 
 
+async def set_milestones(session: AsyncSession, guild_id: int, actor_id: int, *, schedule: str | None = None,
+                         custom: str | None = None, hour: int | None = None) -> GuildConfig:
+    """The milestone schedule (a preset's name, or "custom" with its list, already checked) and announcement hour."""
+    changes: dict[str, object] = {}
+    if schedule is not None:
+        changes["milestone_schedule"] = schedule
+        changes["milestone_custom"] = custom
+    if hour is not None:
+        if not 0 <= hour <= 23:
+            raise InvalidInput(f"Give the announcement hour from 0 to 23 (9 is 09:00); you gave {hour}.")
+        changes["milestone_hour"] = hour
+    return await _apply(session, guild_id, actor_id, changes)
+
+
 async def _apply(session: AsyncSession, guild_id: int, actor_id: int, changes: dict[str, object]) -> GuildConfig:
     """Write the values that differ, one audit row for each; unchanged values write nothing."""
     row = await session.get(GuildSettings, guild_id)
@@ -128,4 +156,6 @@ async def _apply(session: AsyncSession, guild_id: int, actor_id: int, changes: d
 def _to_config(row: GuildSettings) -> GuildConfig:
     values = {name: getattr(row, name) for name in SETUP_FIELDS}
     return GuildConfig(guild_id=row.guild_id, **values, crisis_words=tuple(row.crisis_words or ()),
-                       checkin_daily_shares=row.checkin_daily_shares or DEFAULT_DAILY_SHARES)
+                       checkin_daily_shares=row.checkin_daily_shares or DEFAULT_DAILY_SHARES,
+                       milestone_schedule=row.milestone_schedule, milestone_custom=row.milestone_custom,
+                       milestone_hour=DEFAULT_MILESTONE_HOUR if row.milestone_hour is None else row.milestone_hour)

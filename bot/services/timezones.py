@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
+from datetime import UTC, date, datetime, time
 from functools import cache
 
 from bot.services.errors import InvalidInput
@@ -50,3 +51,15 @@ def search(query: str, limit: int = 25) -> list[str]:
     starts = [z for z in zones if z.lower().rsplit("/", 1)[-1].startswith(needle) or z.lower().startswith(needle)]
     contains = [z for z in zones if needle in z.lower() and z not in starts]
     return (starts + contains)[:limit]
+
+
+def wall_instant(day: date, at: time, zone: str | zoneinfo.ZoneInfo) -> datetime:
+    """The UTC instant of `at` on `day` on `zone`'s wall clock. A time the clocks skip (02:30 on the
+    spring-forward night) is read as the moment after the skip; a repeated one as its first pass."""
+    tz = zone if isinstance(zone, zoneinfo.ZoneInfo) else zoneinfo.ZoneInfo(zone)
+    return datetime.combine(day, at, tz).astimezone(UTC)
+
+
+def today_in(zone: str, now: datetime) -> date:
+    """The date on `zone`'s wall clock at `now`."""
+    return now.astimezone(zoneinfo.ZoneInfo(zone)).date()

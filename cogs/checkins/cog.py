@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import clock
+from bot.checks import ANYWHERE
 from bot.client import RecoveryBot
 from bot.db.engine import writing
 from bot.dm import send_dm, send_dm_to
@@ -80,8 +81,7 @@ class CheckIns(commands.Cog):
             self.bot.scheduler.unregister(kind)
 
     checkin = app_commands.Group(name="checkin", description="How are you today? Check in, privately or anonymously.",
-                                 allowed_contexts=app_commands.AppCommandContext(guild=True, dm_channel=True,
-                                                                                 private_channel=True))
+                                 allowed_contexts=ANYWHERE)
 
     # -- checking in ------------------------------------------------------------------------------
 

@@ -280,6 +280,7 @@ async def test_the_hostile_sweep_gets_a_kind_answer_everywhere_and_no_traceback(
         "meeting delete": {"meeting": reference}, "meeting info": {"meeting": reference},
         "config timezone": {"zone": "UTC"}, "config meeting-reminders": {"offsets": "60, 10"},
         "volunteer hours": {"when": "Mon-Fri 18:00-22:00"}, "checkin new": {"mood": 3, "craving": 2},
+        "milestone set": {"date": "2025-03-14"},
     }
     swept = string_options(community.double.commands())
     assert len(swept) >= 25, swept  # the sweep reaches every command, not a handful

@@ -13,7 +13,7 @@ from tests.e2e.conftest import StartBot
 from tests.e2e.process import PROJECT_ROOT
 
 FULL_SURFACE_SO_FAR = {"setup", "config", "resources", "meeting", "privacy", "reachout", "volunteer", "admin",
-                       "checkin"}
+                       "checkin", "milestone"}
 
 
 async def test_start_migrates_registers_and_stops_cleanly(
@@ -24,10 +24,13 @@ async def test_start_migrates_registers_and_stops_cleanly(
     assert registered >= FULL_SURFACE_SO_FAR
     config = next(c for c in double.commands() if c["name"] == "config")
     assert {o["name"] for o in config["options"]} == {"show", "channels", "roles", "timezone", "crisis-region",
-                                                      "meeting-reminders", "reachout", "checkins"}
+                                                      "meeting-reminders", "reachout", "checkins",
+                                                      "milestones"}
     meeting = next(c for c in double.commands() if c["name"] == "meeting")
     assert {o["name"] for o in meeting["options"]} == {"create", "edit", "cancel", "delete", "list", "info",
                                                        "calendar", "import", "export"}
+    milestone = next(c for c in double.commands() if c["name"] == "milestone")
+    assert {o["name"] for o in milestone["options"]} == {"set", "view", "reset", "privacy", "delete", "upcoming"}
     [identify] = double.identifies
     assert identify[2] & ((1 << 1) | (1 << 8) | (1 << 15)) == 0, "no privileged intent (members, presences, content)"
 

@@ -45,6 +45,10 @@ class GuildSettings(Base):
     # Check-ins: words that show a member the crisis lines, beyond the bot's own list; anonymous shares a day.
     crisis_words: Mapped[list[str] | None] = mapped_column(JSON(none_as_null=True))
     checkin_daily_shares: Mapped[int | None] = mapped_column(Integer)
+    # Milestones: which schedule (a preset's name, or "custom" with its list), and the local hour announcements go out.
+    milestone_schedule: Mapped[str | None] = mapped_column(String(16))
+    milestone_custom: Mapped[str | None] = mapped_column(String(300))
+    milestone_hour: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now, onupdate=clock.now)
 

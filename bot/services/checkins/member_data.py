@@ -31,10 +31,8 @@ async def export_member(session: AsyncSession, user_id: int) -> dict[str, Any]:
 async def forget_member(session: AsyncSession, user_id: int) -> int:
     """Every check-in and report goes (their posts are taken down by the caller, see `posts_of`); and the reminder."""
     key = anonymity.author_key(user_id)
-    touched = 0
-    for statement in (delete(CheckinReport).where(CheckinReport.reporter_key == key),
-                      delete(CheckinRow).where(CheckinRow.author_key == key)):
-        touched += int(getattr(await session.execute(statement), "rowcount", 0) or 0)
+    touched = await privacy.run_all(session, delete(CheckinReport).where(CheckinReport.reporter_key == key),
+                                    delete(CheckinRow).where(CheckinRow.author_key == key))
     return touched + await reminders.forget(session, user_id)
 
 

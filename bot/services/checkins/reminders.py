@@ -9,7 +9,7 @@ changes: each day's instant is worked out from the wall time and the zone. When 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import delete, select, update
@@ -36,15 +36,10 @@ class Reminder:
         tz = ZoneInfo(self.zone)
         day = after.astimezone(tz).date()
         for offset in range(3):
-            candidate = _instant(day + timedelta(days=offset), self.local_time, tz)
+            candidate = timezones.wall_instant(day + timedelta(days=offset), self.local_time, tz)
             if candidate > after:
                 return candidate
         raise AssertionError("a daily time always comes within two days")
-
-
-def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
-    # A time the clocks skip (02:30 on the spring-forward night) is read as the moment after the skip.
-    return datetime.combine(day, at, tz).astimezone(ZoneInfo("UTC"))
 
 
 def _reminder(row: CheckinReminder) -> Reminder:

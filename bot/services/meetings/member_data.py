@@ -34,14 +34,12 @@ async def export_member(session: AsyncSession, user_id: int) -> dict[str, Any]:
 async def forget_member(session: AsyncSession, user_id: int) -> int:
     """Reminder choices go; meetings and feeds a moderator added stay the server's, under a pseudonym."""
     stand_in = privacy.pseudonym(user_id)
-    touched = 0
-    for statement in (
+    return await privacy.run_all(
+        session,
         delete(MeetingReminderOptIn).where(MeetingReminderOptIn.user_id == user_id),
         update(MeetingRow).where(MeetingRow.created_by == user_id).values(created_by=stand_in),
         update(MeetingFeed).where(MeetingFeed.created_by == user_id).values(created_by=stand_in),
-    ):
-        touched += int(getattr(await session.execute(statement), "rowcount", 0) or 0)
-    return touched
+    )
 
 
 privacy.register(privacy.Area(

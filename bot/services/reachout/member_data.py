@@ -44,8 +44,8 @@ async def export_member(session: AsyncSession, user_id: int) -> dict[str, Any]:
 async def forget_member(session: AsyncSession, user_id: int) -> int:
     """Their requests lose their words and every link to them (what is left counts in figures); their roster
     entries and pings go; requests they took stay the server's, under a pseudonym."""
-    touched = 0
-    for statement in (
+    return await privacy.run_all(
+        session,
         update(ReachoutRequest).where(_theirs(user_id), ReachoutRequest.state == "open")
         .values(state="closed", closed_by="requester"),
         update(ReachoutRequest).where(_theirs(user_id))
@@ -54,9 +54,7 @@ async def forget_member(session: AsyncSession, user_id: int) -> int:
         .values(claimed_by=privacy.pseudonym(user_id)),
         delete(ReachoutPing).where(ReachoutPing.volunteer_id == user_id),
         delete(Volunteer).where(Volunteer.user_id == user_id),
-    ):
-        touched += int(getattr(await session.execute(statement), "rowcount", 0) or 0)
-    return touched
+    )
 
 
 privacy.register(privacy.Area(
