@@ -25,8 +25,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from bench import on_chosen_database
 from tests.community import Community, build_community
-from tests.databases import postgres_database, postgres_url
 from tests.discord_double import Channel, DiscordDouble, InteractionResult, Member
 from tests.e2e.process import BotProcess
 
@@ -115,16 +115,7 @@ def main() -> None:
     args = [int(a) for a in sys.argv[1:3]]
     requests, volunteers = (args + [200, 50][len(args):])[:2]
 
-    async def go() -> None:
-        if postgres_url():
-            async with postgres_database() as url:
-                print("PostgreSQL:", end=" ")
-                await run(requests, volunteers, url)
-        else:
-            print("SQLite:", end=" ")
-            await run(requests, volunteers, None)
-
-    asyncio.run(go())
+    on_chosen_database(lambda url: run(requests, volunteers, url))
 
 
 if __name__ == "__main__":

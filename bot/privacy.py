@@ -29,7 +29,7 @@ from bot.db.base import HOLDS_MEMBER_ID
 
 # The areas that keep member data, imported so each registers itself.
 AREA_MODULES = ("bot.services.audit", "bot.services.meetings", "bot.services.reachout", "bot.services.checkins",
-                "bot.services.milestones", "bot.services.anonymity")
+                "bot.services.milestones", "bot.services.facilitation", "bot.services.anonymity")
 
 Exporter = Callable[[AsyncSession, int], Awaitable[dict[str, Any]]]
 Forgetter = Callable[[AsyncSession, int], Awaitable[int]]

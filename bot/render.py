@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Literal
 
 import discord
@@ -20,6 +20,11 @@ def timestamp(moment: datetime, style: TimestampStyle = "F") -> str:
     if moment.tzinfo is None:
         raise ValueError("refusing to render a naive datetime: its zone is unknown")
     return discord.utils.format_dt(moment, style)
+
+
+def day_stamp(day: date) -> str:
+    """A calendar day as a Discord date. Noon UTC falls on that date for nearly every viewer's zone."""
+    return timestamp(datetime.combine(day, time(12), UTC), "D")
 
 
 def plain(text: str) -> str:

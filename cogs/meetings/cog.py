@@ -9,7 +9,7 @@ import json
 import logging
 from collections import defaultdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -57,6 +57,9 @@ from cogs.meetings.views import (
     remind_me_view,
     reminder_dm,
 )
+
+if TYPE_CHECKING:
+    from cogs.facilitation.cog import Facilitation
 
 log = logging.getLogger(__name__)
 
@@ -380,8 +383,49 @@ class Meetings(commands.Cog):
 
     # -- autocomplete ---------------------------------------------------------------------------
 
+    # -- running a meeting: the facilitation extension (cogs/facilitation) does the work ------------------
+
+    def _facilitation(self) -> Facilitation:
+        cog = self.bot.get_cog("Facilitation")
+        if cog is None:
+            raise RuntimeError("the facilitation extension is not loaded")
+        return cog  # type: ignore[return-value]
+
+    @meeting.command(name="start", description="Open a meeting: the live panel with its steps, queue and timer.")
+    @requires(Role.FACILITATOR)
+    @app_commands.describe(meeting="The meeting to start")
+    async def start(self, interaction: discord.Interaction, meeting: str) -> None:
+        await self._facilitation().start(interaction, meeting)
+
+    @meeting.command(name="end", description="Close the meeting running here, with a summary for you.")
+    @requires(Role.FACILITATOR)
+    async def end(self, interaction: discord.Interaction) -> None:
+        await self._facilitation().end(interaction)
+
+    @meeting.command(name="timer", description="A one-off share timer for the meeting running here.")
+    @requires(Role.FACILITATOR)
+    @app_commands.describe(minutes="Minutes, 1 to 15")
+    async def timer(self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 15]) -> None:
+        await self._facilitation().timer(interaction, minutes)
+
+    @meeting.command(name="verify", description="Check a proof-of-attendance slip someone shows you.")
+    @app_commands.describe(code="The slip's verification code", member="Whom the slip is for")
+    async def verify(self, interaction: discord.Interaction, code: app_commands.Range[str, 1, 60],
+                     member: discord.User) -> None:
+        await self._facilitation().verify(interaction, code, member)
+
+    @meeting.command(name="format", description="A meeting's steps, share length and queue rule: a form, or a file.")
+    @requires(Role.MODERATOR)
+    @app_commands.describe(meeting="The meeting", file="A format file to bring in (from export: True)",
+                           export="Get the format as a file to edit")
+    async def format(self, interaction: discord.Interaction, meeting: str, file: discord.Attachment | None = None,
+                     export: bool = False) -> None:
+        await self._facilitation().format(interaction, meeting, file, export)
+
     @edit.autocomplete("meeting")
     @cancel.autocomplete("meeting")
+    @start.autocomplete("meeting")
+    @format.autocomplete("meeting")
     @delete.autocomplete("meeting")
     @info.autocomplete("meeting")
     @calendar.autocomplete("meeting")

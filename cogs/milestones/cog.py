@@ -8,7 +8,6 @@ Every answer is private. Nothing is announced until the member chooses public or
 from __future__ import annotations
 
 import logging
-from datetime import UTC, date, datetime, time
 
 import discord
 from discord import app_commands
@@ -19,7 +18,7 @@ from bot import clock
 from bot.checks import ANYWHERE, Role, requires
 from bot.client import RecoveryBot
 from bot.db.engine import writing
-from bot.render import timestamp
+from bot.render import day_stamp
 from bot.scheduler import DueJob, NewJob, PermanentJobError
 from bot.servers import ServerChoice, servers_of
 from bot.services import guild_config, timezones
@@ -202,7 +201,7 @@ class Milestones(commands.Cog):
                 "No milestones in the next 7 days among members who chose to have theirs celebrated here.",
                 ephemeral=True)
             return
-        lines = [f"• <@{c.user_id}>: **{c.milestone.title}**, {timestamp(_midday(c.day), 'D')}" for c in coming.named]
+        lines = [f"• <@{c.user_id}>: **{c.milestone.title}**, {day_stamp(c.day)}" for c in coming.named]
         if coming.anonymous:
             lines.append(f"• and {coming.anonymous} member{'' if coming.anonymous == 1 else 's'} who celebrate "
                          "anonymously (not named)")
@@ -250,8 +249,3 @@ class Milestones(commands.Cog):
             return schedule_of(None, None)
         config = await guild_config.get(session, guild_id)
         return schedule_of(config.milestone_schedule, config.milestone_custom)
-
-
-def _midday(day: date) -> datetime:
-    # A day shown as a Discord date: noon UTC falls on that date for nearly every viewer.
-    return datetime.combine(day, time(12), UTC)

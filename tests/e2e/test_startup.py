@@ -13,7 +13,7 @@ from tests.e2e.conftest import StartBot
 from tests.e2e.process import PROJECT_ROOT
 
 FULL_SURFACE_SO_FAR = {"setup", "config", "resources", "meeting", "privacy", "reachout", "volunteer", "admin",
-                       "checkin", "milestone"}
+                       "checkin", "milestone", "queue"}
 
 
 async def test_start_migrates_registers_and_stops_cleanly(
@@ -28,7 +28,8 @@ async def test_start_migrates_registers_and_stops_cleanly(
                                                       "milestones"}
     meeting = next(c for c in double.commands() if c["name"] == "meeting")
     assert {o["name"] for o in meeting["options"]} == {"create", "edit", "cancel", "delete", "list", "info",
-                                                       "calendar", "import", "export"}
+                                                       "calendar", "import", "export", "start", "end", "timer",
+                                                       "verify", "format"}
     milestone = next(c for c in double.commands() if c["name"] == "milestone")
     assert {o["name"] for o in milestone["options"]} == {"set", "view", "reset", "privacy", "delete", "upcoming"}
     [identify] = double.identifies
