@@ -16,8 +16,10 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import re
 import signal
 import sys
+from typing import Any
 
 import discord
 import yarl
@@ -49,11 +51,27 @@ class FloorBot(discord.AutoShardedClient):
         install_commands(self.tree)
 
     async def setup_hook(self) -> None:
+        self.add_dynamic_items(RaiseHand)
         await self.tree.sync()
         log.info("registered %d application commands globally", len(self.tree.get_commands()))
 
     async def on_ready(self) -> None:
         log.info("ready as %s in %d servers (shards %s)", self.user, len(self.guilds), sorted(self.shards))
+
+
+class RaiseHand(discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"run:hand:(?P<id>[0-9]+)"):
+    """The meeting panel's Raise hand button (bench.facilitation), answered at once."""
+
+    def __init__(self, run_id: int) -> None:
+        super().__init__(discord.ui.Button(label="Raise hand", custom_id=f"run:hand:{run_id}"))
+
+    @classmethod
+    async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
+                             match: re.Match[str]) -> RaiseHand:
+        return cls(int(match["id"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(ANSWER, ephemeral=True)
 
 
 def install_commands(tree: app_commands.CommandTree[FloorBot]) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import logging
+from collections.abc import Hashable
 from datetime import datetime
 
 import discord
@@ -18,6 +19,7 @@ from discord.ext import commands
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
+from bot.batching import Batcher
 from bot.checks import Role, requires
 from bot.client import RecoveryBot
 from bot.db.engine import writing
@@ -41,6 +43,8 @@ class Facilitation(commands.Cog):
         self.bot = bot
         self.panels = PanelKeeper(self.redraw)
         self.voice_runs: dict[int, int] = {}  # voice channel -> the run whose attendance it counts
+        # A room raising hands at once: those arriving while one is written go in together (one transaction).
+        self.hands: Batcher[int, int] = Batcher(self._raise_hands, name="hands")
 
     async def cog_load(self) -> None:
         self.bot.add_dynamic_items(*BUTTONS)
@@ -209,11 +213,16 @@ class Facilitation(commands.Cog):
     # -- what the panel's buttons do ----------------------------------------------------------------------
 
     async def raise_hand(self, interaction: discord.Interaction, run_id: int) -> None:
-        async with writing(self.bot.sessions) as session:
-            place = await queue.raise_hand(session, run_id, interaction.user.id)
+        place = await self.hands.submit(run_id, interaction.user.id)
         self.panels.changed(run_id)
         await interaction.response.send_message(
             f"✋ You're **#{place}** in the queue. The chair will call you; Lower hand takes you out.", ephemeral=True)
+
+    async def _raise_hands(self, run_id: Hashable, users: list[int]) -> list[int | Exception]:
+        assert isinstance(run_id, int)  # the batches are keyed by run
+        async with writing(self.bot.sessions) as session:
+            places = await queue.raise_hands(session, run_id, users)
+        return [places[user] for user in users]
 
     async def lower_hand(self, interaction: discord.Interaction, run_id: int) -> None:
         async with writing(self.bot.sessions) as session:

@@ -821,14 +821,16 @@ class DiscordDouble:
         return comp
 
     async def click(
-        self, message: Message, custom_id: str, *, user: User | Member, timeout: float | None = None, **_: Any
+        self, message: Message, custom_id: str, *, user: User | Member, timeout: float | None = None,
+        session: GatewaySession | None = None, **_: Any
     ) -> InteractionResult:
-        """Click the button ``custom_id`` on ``message`` (a message the bot sent)."""
+        """Click the button ``custom_id`` on ``message`` (a message the bot sent). ``session`` sends it to that
+        gateway session rather than the guild's shard's current one (a benchmark's second bot)."""
         comp = self._component(message, custom_id)
         if comp.get("type") != 2:
             raise InteractionError(f"{custom_id!r} is not a button (type {comp.get('type')}); use double.select")
         data = {"custom_id": custom_id, "component_type": 2}
-        return await self._component_interaction(message, data, f"click {custom_id!r}", user, timeout)
+        return await self._component_interaction(message, data, f"click {custom_id!r}", user, timeout, session)
 
     async def select(
         self,
@@ -874,7 +876,8 @@ class DiscordDouble:
         return await self._component_interaction(message, data, f"select {custom_id!r}", user, timeout)
 
     async def _component_interaction(
-        self, message: Message, data: dict[str, Any], description: str, user: User | Member, timeout: float | None
+        self, message: Message, data: dict[str, Any], description: str, user: User | Member, timeout: float | None,
+        session: GatewaySession | None = None,
     ) -> InteractionResult:
         """A component interaction (type 3) on ``message``, in that message's guild and channel."""
         the_user, member, guild, channel = self._component_context(message, user)
@@ -888,6 +891,7 @@ class DiscordDouble:
             channel=channel,
             source_message=message,
             timeout=timeout,
+            session=session,
         )
 
     async def submit_modal(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,23 +23,22 @@ async def _open(session: AsyncSession, run_id: int) -> MeetingRun:
     return row
 
 
-async def raise_hand(session: AsyncSession, run_id: int, user_id: int) -> int:
-    """Into the queue (once, however often pressed); returns their place in it."""
+async def raise_hands(session: AsyncSession, run_id: int, user_ids: list[int]) -> dict[int, int]:
+    """Into the queue, in this order (each once, however often pressed): hands raised together in one statement.
+    Returns each one's place in the queue."""
     await _open(session, run_id)
     dialect = (await session.connection()).dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    await session.execute(insert(QueuedHand).values(run_id=run_id, user_id=user_id).on_conflict_do_nothing())
-    return await place_of(session, run_id, user_id) or 0
+    rows = [{"run_id": run_id, "user_id": user} for user in dict.fromkeys(user_ids)]
+    await session.execute(insert(QueuedHand).values(rows).on_conflict_do_nothing())
+    order = await hands(session, run_id)
+    places = {user: place for place, user in enumerate(order, start=1)}
+    return {user: places[user] for user in user_ids}
 
 
-async def place_of(session: AsyncSession, run_id: int, user_id: int) -> int | None:
-    mine = await session.scalar(select(QueuedHand.id).where(QueuedHand.run_id == run_id,
-                                                            QueuedHand.user_id == user_id))
-    if mine is None:
-        return None
-    ahead = await session.scalar(select(func.count()).select_from(QueuedHand).where(QueuedHand.run_id == run_id,
-                                                                                    QueuedHand.id < mine))
-    return int(ahead or 0) + 1
+async def raise_hand(session: AsyncSession, run_id: int, user_id: int) -> int:
+    """Into the queue (once, however often pressed); returns their place in it."""
+    return (await raise_hands(session, run_id, [user_id]))[user_id]
 
 
 async def lower_hand(session: AsyncSession, run_id: int, user_id: int) -> bool:
