@@ -19,8 +19,11 @@ from bot.errors import on_app_command_error
 from bot.scheduler import Scheduler
 from bot.services import bot_state
 from bot.settings import Settings
+from bot.tasks import settle
 
 log = logging.getLogger(__name__)
+
+SHUTDOWN_GRACE = 10.0  # seconds for work in flight at shutdown
 
 DISCORD_API_VERSION = 10
 
@@ -135,4 +138,14 @@ class RecoveryBot(commands.AutoShardedBot):
 
     async def close(self) -> None:
         await self.scheduler.stop()
+        # In order, while the gateway and HTTP still work: the interactions being answered finish; the cogs
+        # unload (each stops its own background work); whatever else is left finishes or is cancelled. Nothing is
+        # then left holding a database connection when the engine is disposed.
+        await settle(SHUTDOWN_GRACE, handlers_only=True)
+        for name in tuple(self.extensions):
+            try:
+                await self.unload_extension(name)
+            except Exception:  # one cog failing to unload must not keep the others (or the bot) from stopping
+                log.exception("could not unload %s at shutdown", name)
+        await settle(SHUTDOWN_GRACE)
         await super().close()

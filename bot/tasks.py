@@ -27,3 +27,24 @@ def _log_failure(task: asyncio.Task[Any]) -> None:
         return
     if (exc := task.exception()) is not None:
         log.error("background task %s failed", task.get_name(), exc_info=exc)
+
+
+# What discord.py names the tasks that run the bot's handlers: slash commands, components and modals, events.
+_HANDLER_TASKS = ("CommandTree-invoker", "discord-ui-", "discord.py: ")
+
+
+async def settle(grace: float, *, handlers_only: bool = False) -> None:
+    """At shutdown: let the work in flight finish, for up to `grace` seconds: the handlers answering people, and
+    (unless `handlers_only`) background tasks; then cancel what is left and wait for it to unwind, so no
+    database connection is left half-used."""
+    current = asyncio.current_task()
+    in_flight = {task for task in asyncio.all_tasks() if task is not current and not task.done() and (
+        task.get_name().startswith(_HANDLER_TASKS) or (not handlers_only and task in _background))}
+    if not in_flight:
+        return
+    _, late = await asyncio.wait(in_flight, timeout=grace)
+    for task in late:
+        task.cancel()
+    if late:
+        log.info("stopped %d tasks still running at shutdown", len(late))
+        await asyncio.wait(late, timeout=grace)
