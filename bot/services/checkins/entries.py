@@ -14,9 +14,10 @@ from datetime import date, datetime, timedelta
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Table, func, insert, select
+from sqlalchemy import Table, Text, bindparam, func, insert, select, type_coerce
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db import encryption
 from bot.db.models import CheckinRow
 from bot.scheduler import Scheduler
 from bot.services import anonymity, crisis, guild_config
@@ -101,16 +102,23 @@ async def record_many(session: AsyncSession, checkins: list[NewCheckin], now: da
                              "local_date": now.astimezone(ZoneInfo(new.zone)).date()}))
     if rows:
         # One multi-row INSERT for the lot (through the ORM's unit of work it would be a round trip each).
-        # SQLite can't promise RETURNING's order, so rows are matched back by what they hold: two that hold
-        # the same are the same member's identical check-ins, and either id serves either.
+        # SQLite can't promise RETURNING's order, so rows are matched back by what they hold. The note is sealed
+        # here and travels as its token both ways (each token is unique), so nothing is decrypted only to match;
+        # two rows alike in everything else and without a note are the same member's identical check-ins, and
+        # either id serves either.
         table = cast(Table, CheckinRow.__table__)
-        columns = (table.c.author_key, table.c.mood, table.c.craving, table.c.note, table.c.local_date)
-        inserted = await session.execute(insert(table).returning(table.c.id, *columns), [v for _, v in rows])
+        sealed = type_coerce(table.c.note, Text())
+        statement = insert(table).values(note=bindparam("sealed", type_=Text())).returning(
+            table.c.id, table.c.author_key, table.c.mood, table.c.craving, table.c.local_date, sealed)
+        params = [{**{k: v for k, v in values.items() if k != "note"},
+                   "sealed": None if values["note"] is None else encryption.encrypt(values["note"])}
+                  for _, values in rows]
         ids: dict[tuple[Any, ...], list[int]] = {}
-        for number, *held in inserted:
+        for number, *held in await session.execute(statement, params):
             ids.setdefault(tuple(held), []).append(number)
-        for index, values in rows:
-            number = ids[tuple(values[c.key] for c in columns)].pop()
+        for (index, values), given in zip(rows, params, strict=True):
+            number = ids[(given["author_key"], given["mood"], given["craving"], given["local_date"],
+                          given["sealed"])].pop()
             results[index] = Entry(number, values["mood"], values["craving"], values["note"], values["local_date"],
                                    now, None, None, False)
     return [result for result in results if result is not None]
