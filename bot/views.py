@@ -87,11 +87,15 @@ class PersistentButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
             return
         if self.who is not None and await holds(interaction, self.who):
             return
-        if owner is not None or members:
-            raise Refused("This panel belongs to someone else. Run the command yourself to get your own.")
-        if self.who is not None and not roles:
-            raise Refused(REFUSALS[self.who])
-        raise Refused("This button is for members with a particular role here, and you don't have it.")
+        raise Refused(self.refusal(owner is not None or bool(members), bool(roles)))
+
+    def refusal(self, owned: bool, by_role: bool) -> str:
+        """What someone who may not press it is told (a subclass may say more precisely who can)."""
+        if owned:
+            return "This panel belongs to someone else. Run the command yourself to get your own."
+        if self.who is not None and not by_role:
+            return REFUSALS[self.who]
+        return "This button is for members with a particular role here, and you don't have it."
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         raise NotImplementedError

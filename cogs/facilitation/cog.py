@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.batching import Batcher
-from bot.checks import Role, requires
+from bot.checks import Refused, Role, holds
 from bot.client import RecoveryBot
 from bot.db.engine import writing
 from bot.dm import send_privately
@@ -33,7 +33,7 @@ from bot.services.facilitation.runs import AlreadyRunning, Run
 from bot.services.meetings.data import Place
 from bot.services.milestones import dates as milestone_dates
 from cogs.facilitation.forms import FormatForm
-from cogs.facilitation.panel import BUTTONS, PanelKeeper, closed_embed, closed_view, live_view, panel_embed
+from cogs.facilitation.panel import BUTTONS, PanelKeeper, chairs_only, closed_embed, closed_view, live_view, panel_embed
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,7 @@ class Facilitation(commands.Cog):
         async with self.bot.sessions() as session:
             meeting = await meetings.resolve(session, guild.id, reference)
             chosen = await formats.of_meeting(session, meeting.id, meeting.kind)
+        await self.ensure_chair(interaction, meeting.facilitator_role_id)
         in_channel = meeting.location.place in (Place.VOICE, Place.STAGE, Place.TEXT)
         channel_id = meeting.location.channel_id if in_channel and meeting.location.channel_id else \
             interaction.channel_id
@@ -94,6 +95,7 @@ class Facilitation(commands.Cog):
 
     async def end(self, interaction: discord.Interaction) -> None:
         run = await self._here(interaction)
+        await self.ensure_chair(interaction, run.chair_role_id)
         now = clock.now()
         async with writing(self.bot.sessions) as session:
             ended, summary = await runs.end(session, run.id, now)
@@ -114,6 +116,7 @@ class Facilitation(commands.Cog):
 
     async def timer(self, interaction: discord.Interaction, minutes: int) -> None:
         run = await self._here(interaction)
+        await self.ensure_chair(interaction, run.chair_role_id)
         async with writing(self.bot.sessions) as session:
             timed, job = await runs.speak(session, run.id, None, clock.now(), minutes)
             if job is not None:
@@ -195,15 +198,16 @@ class Facilitation(commands.Cog):
             f"**Queue of “{plain(run.meeting_name)}”** ({len(hands)}):\n{listed}{more}" if hands else
             "Nobody is in the queue. /queue join (or ✋ Raise hand on the panel) to share.", ephemeral=True)
 
-    @queue_group.command(name="next", description="Call the next speaker (facilitators).")
-    @requires(Role.FACILITATOR)
+    @queue_group.command(name="next", description="Call the next speaker (the meeting's chairs).")
     async def queue_next(self, interaction: discord.Interaction) -> None:
-        await self.call_next(interaction, (await self._here(interaction)).id, shares=True)
+        run = await self._here(interaction)
+        await self.ensure_chair(interaction, run.chair_role_id)
+        await self.call_next(interaction, run.id, shares=True)
 
-    @queue_group.command(name="clear", description="Empty the queue (facilitators).")
-    @requires(Role.FACILITATOR)
+    @queue_group.command(name="clear", description="Empty the queue (the meeting's chairs).")
     async def queue_clear(self, interaction: discord.Interaction) -> None:
         run = await self._here(interaction)
+        await self.ensure_chair(interaction, run.chair_role_id)
         async with writing(self.bot.sessions) as session:
             cleared = await queue.clear(session, run.id)
         self.panels.changed(run.id)
@@ -295,7 +299,7 @@ class Facilitation(commands.Cog):
         channel = self.bot.get_channel(run.channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             return
-        embed, view = (panel_embed(run, hands, present, names), live_view(run.id)) if run.ended_at is None else \
+        embed, view = (panel_embed(run, hands, present, names), live_view(run)) if run.ended_at is None else \
             (closed_embed(run), closed_view(run.id))
         if run.panel_message_id is not None:
             try:
@@ -314,7 +318,7 @@ class Facilitation(commands.Cog):
             names = await self._milestone_names(session, run)
             present = await attendance.present_count(session, run.id)
             hands = await queue.hands(session, run.id)
-        message = await channel.send(embed=panel_embed(run, hands, present, names), view=live_view(run.id))
+        message = await channel.send(embed=panel_embed(run, hands, present, names), view=live_view(run))
         async with writing(self.bot.sessions) as session:
             await runs.set_panel(session, run.id, message.id)
 
@@ -370,6 +374,15 @@ class Facilitation(commands.Cog):
             for user_id in present:
                 await attendance.arrived(session, run.id, user_id, now)
         self.panels.changed(run.id)
+
+    @staticmethod
+    async def ensure_chair(interaction: discord.Interaction, chair_role_id: int | None) -> None:
+        """The server's facilitators and moderators may chair any meeting; its own facilitator role, that one."""
+        member = interaction.user
+        if chair_role_id and isinstance(member, discord.Member) and member.get_role(chair_role_id) is not None:
+            return
+        if not await holds(interaction, Role.FACILITATOR):
+            raise Refused(chairs_only(bool(chair_role_id)))
 
     async def _here(self, interaction: discord.Interaction) -> Run:
         async with self.bot.sessions() as session:

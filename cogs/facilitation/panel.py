@@ -25,6 +25,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+def chairs_only(own_role: bool) -> str:
+    """Who may chair a meeting, for someone who may not."""
+    who = "its own facilitator role, the server's facilitator role, or a moderator" if own_role else \
+        "the server's facilitator role (set in /setup), or a moderator"
+    return f"Only the meeting's chairs can do that: {who}. To share, press ✋ Raise hand."
+
 # Discord lets a bot edit one message about 5 times in 5 seconds, and the channel shares that budget with the
 # bot's other messages there ("you have the floor"): one edit at most every 1.5 s leaves room for them.
 EDIT_GAP = 1.5
@@ -73,15 +79,17 @@ class _RunButton(PersistentButton, template=r"(?!)"):
     action: str = ""
     row_number = 0
 
-    def __init__(self, run_id: int) -> None:
+    def __init__(self, run_id: int, chair_role_id: int | None = None) -> None:
+        role = f":{chair_role_id}" if chair_role_id else ""
         super().__init__(discord.ui.Button(label=self.label, emoji=self.emoji, style=self.style, row=self.row_number,
-                                           custom_id=f"run:{self.action}:{run_id}"))
-        self.run_id = run_id
+                                           custom_id=f"run:{self.action}:{run_id}{role}"))
+        self.run_id, self.chair_role_id = run_id, chair_role_id
 
     @classmethod
     async def from_custom_id(cls, interaction: discord.Interaction, item: discord.ui.Item[Any],
                              match: re.Match[str]) -> _RunButton:
-        return cls(int(match["id"]))
+        role = match.groupdict().get("role")
+        return cls(int(match["id"]), int(role) if role else None)
 
 
 class RaiseHand(_RunButton, template=r"run:hand:(?P<id>[0-9]{1,18})"):
@@ -113,32 +121,41 @@ class SlipButton(_RunButton, template=r"run:slip:(?P<id>[0-9]{1,18})"):
 
 
 class _ChairButton(_RunButton, template=r"(?!)"):
+    """The chair's buttons: for the server's facilitators and moderators, and the meeting's own facilitator role
+    (carried in the custom id)."""
+
     who = Role.FACILITATOR
     row_number = 1
 
+    def listed_roles(self) -> tuple[int, ...]:
+        return (self.chair_role_id,) if self.chair_role_id else ()
 
-class NextSpeaker(_ChairButton, template=r"run:next:(?P<id>[0-9]{1,18})"):
+    def refusal(self, owned: bool, by_role: bool) -> str:
+        return chairs_only(by_role)
+
+
+class NextSpeaker(_ChairButton, template=r"run:next:(?P<id>[0-9]{1,18})(?::(?P<role>[0-9]{1,20}))?"):
     label, emoji, style, action = "Next speaker", "▶️", discord.ButtonStyle.success, "next"
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         await facilitation(interaction).call_next(interaction, self.run_id, shares=True)
 
 
-class Skip(_ChairButton, template=r"run:skip:(?P<id>[0-9]{1,18})"):
+class Skip(_ChairButton, template=r"run:skip:(?P<id>[0-9]{1,18})(?::(?P<role>[0-9]{1,20}))?"):
     label, emoji, action = "Skip", "⏭️", "skip"
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         await facilitation(interaction).call_next(interaction, self.run_id, shares=False)
 
 
-class NextStep(_ChairButton, template=r"run:step:(?P<id>[0-9]{1,18})"):
+class NextStep(_ChairButton, template=r"run:step:(?P<id>[0-9]{1,18})(?::(?P<role>[0-9]{1,20}))?"):
     label, emoji, action = "Next step", "📜", "step"
 
     async def pressed(self, interaction: discord.Interaction) -> None:
         await facilitation(interaction).next_step(interaction, self.run_id)
 
 
-class TakeOver(_ChairButton, template=r"run:chair:(?P<id>[0-9]{1,18})"):
+class TakeOver(_ChairButton, template=r"run:chair:(?P<id>[0-9]{1,18})(?::(?P<role>[0-9]{1,20}))?"):
     label, emoji, action = "Take over", "🪑", "chair"
 
     async def pressed(self, interaction: discord.Interaction) -> None:
@@ -149,10 +166,10 @@ BUTTONS: tuple[type[_RunButton], ...] = (RaiseHand, LowerHand, ImHere, SlipButto
                                          TakeOver)
 
 
-def live_view(run_id: int) -> discord.ui.View:
+def live_view(run: Run) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
     for button in BUTTONS:
-        view.add_item(button(run_id))
+        view.add_item(button(run.id, run.chair_role_id if issubclass(button, _ChairButton) else None))
     return view
 
 

@@ -391,19 +391,18 @@ class Meetings(commands.Cog):
             raise RuntimeError("the facilitation extension is not loaded")
         return cog  # type: ignore[return-value]
 
+    # Who may chair a meeting (the server's facilitators and moderators, and the meeting's own facilitator role)
+    # is checked once the meeting is known.
     @meeting.command(name="start", description="Open a meeting: the live panel with its steps, queue and timer.")
-    @requires(Role.FACILITATOR)
     @app_commands.describe(meeting="The meeting to start")
     async def start(self, interaction: discord.Interaction, meeting: str) -> None:
         await self._facilitation().start(interaction, meeting)
 
     @meeting.command(name="end", description="Close the meeting running here, with a summary for you.")
-    @requires(Role.FACILITATOR)
     async def end(self, interaction: discord.Interaction) -> None:
         await self._facilitation().end(interaction)
 
     @meeting.command(name="timer", description="A one-off share timer for the meeting running here.")
-    @requires(Role.FACILITATOR)
     @app_commands.describe(minutes="Minutes, 1 to 15")
     async def timer(self, interaction: discord.Interaction, minutes: app_commands.Range[int, 1, 15]) -> None:
         await self._facilitation().timer(interaction, minutes)

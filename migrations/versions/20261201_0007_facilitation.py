@@ -39,6 +39,7 @@ def upgrade() -> None:
     sa.Column('started_at', bot.db.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('ended_at', bot.db.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('chair_id', sa.BigInteger(), nullable=False),
+    sa.Column('chair_role_id', sa.BigInteger(), nullable=True),
     sa.Column('channel_id', sa.BigInteger(), nullable=False),
     sa.Column('voice_channel_id', sa.BigInteger(), nullable=True),
     sa.Column('panel_message_id', sa.BigInteger(), nullable=True),

@@ -64,7 +64,10 @@ def run_id(community: Community) -> int:
 
 
 async def press(community: Community, action: str, who: Member) -> InteractionResult:
-    return await community.double.click(panel(community), f"run:{action}:{run_id(community)}", user=who)
+    live = panel(community)
+    custom_id = next(c["custom_id"] for row in live.components for c in row["components"]
+                     if c["custom_id"].startswith(f"run:{action}:"))
+    return await community.double.click(live, custom_id, user=who)
 
 
 async def test_start_posts_the_live_panel_and_a_second_start_points_at_it(bot: RecoveryBot,
@@ -78,9 +81,9 @@ async def test_start_posts_the_live_panel_and_a_second_start_points_at_it(bot: R
     assert "already running" in text_of(again) and f"<#{ready.meeting_room.id}>" in text_of(again)
     assert len([m for m in ready.double.messages(ready.meeting_room) if m.embeds]) == 1
     refused = await ready.run("meeting start", user=ready.alice, meeting="Tuesday Night Group")
-    assert "Only facilitators can do that" in (refused.content or "")
+    assert "Only the meeting's chairs can do that: the server's facilitator role" in (refused.content or "")
     button = await press(ready, "next", ready.alice)
-    assert "Only facilitators can do that" in (button.content or "") and button.ephemeral
+    assert "Only the meeting's chairs can do that" in (button.content or "") and button.ephemeral
     step = await press(ready, "step", ready.facilitator)
     assert "Step 2: Anonymity and safety" in (step.content or "")
     await panel_shows(ready, lambda p: "Step 2 of 10" in json.dumps(p.embeds))
@@ -105,7 +108,7 @@ async def test_hands_are_called_in_order_and_only_the_speaker_is_pinged(bot: Rec
     shown = await ready.run("queue show", user=ready.bob)
     assert f"1. <@{ready.volunteer.id}>" in (shown.content or "") and shown.ephemeral
     skipped = await ready.run("queue next", user=ready.alice)
-    assert "Only facilitators" in (skipped.content or "")
+    assert "Only the meeting's chairs" in (skipped.content or "")
     cleared = await ready.run("queue clear", user=ready.facilitator)
     assert "Queue cleared (1 hand)" in (cleared.content or "")
     empty = await press(ready, "next", ready.facilitator)
@@ -241,3 +244,18 @@ async def test_start_and_end_run_the_occurrences_event_and_the_milestone_step_na
         ended = await ready.run("meeting end", user=ready.facilitator)
         assert "has ended. 70 minutes" in (ended.content or "")
         await ready.double.wait_for(lambda: event.status == 3, what="the event to end")
+
+
+async def test_a_meetings_own_facilitator_role_may_chair_it(bot: RecoveryBot, ready: Community) -> None:
+    made = await create(ready, tomorrow_at(20), name="Speaker Meeting", facilitator=ready.volunteer_role)
+    assert made.message is not None or made.followups
+    result = await ready.run("meeting start", user=ready.volunteer, meeting="Speaker Meeting")
+    await result.wait_for_followup()
+    assert "Started “Speaker Meeting”" in text_of(result)
+    await press(ready, "hand", ready.alice)
+    refused = await press(ready, "next", ready.bob)
+    assert "its own facilitator role, the server's facilitator role, or a moderator" in (refused.content or "")
+    called = await press(ready, "next", ready.volunteer)
+    assert f"Called <@{ready.alice.id}>" in (called.content or "")
+    ended = await ready.run("meeting end", user=ready.volunteer)
+    assert "has ended" in (ended.content or "")

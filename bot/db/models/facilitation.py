@@ -45,6 +45,7 @@ class MeetingRun(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=clock.now)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     chair_id: Mapped[int] = member_id()  # the facilitator holding the panel
+    chair_role_id: Mapped[int | None] = mapped_column(Snowflake)  # the meeting's own facilitator role, if any
     channel_id: Mapped[int] = mapped_column(Snowflake)  # where the panel is
     voice_channel_id: Mapped[int | None] = mapped_column(Snowflake)  # whose presence counts as attendance
     panel_message_id: Mapped[int | None] = mapped_column(Snowflake)

@@ -31,6 +31,7 @@ class Run:
     started_at: datetime
     ended_at: datetime | None
     chair_id: int
+    chair_role_id: int | None  # besides the server's facilitators and moderators, this role may chair it
     channel_id: int
     voice_channel_id: int | None
     panel_message_id: int | None
@@ -50,7 +51,7 @@ class Run:
 
 def _run(row: MeetingRun) -> Run:
     return Run(row.id, row.guild_id, row.meeting_id, row.meeting_name, row.occurrence, row.started_at, row.ended_at,
-               row.chair_id, row.channel_id, row.voice_channel_id, row.panel_message_id,
+               row.chair_id, row.chair_role_id, row.channel_id, row.voice_channel_id, row.panel_message_id,
                tuple(Step(s["title"], s["text"]) for s in row.steps), row.step, row.share_minutes,
                row.newcomers_first, row.speaker_id, row.timer_ends_at, row.turn, row.shares)
 
@@ -120,6 +121,7 @@ async def start(session: AsyncSession, meeting: Meeting, chosen: Format, chair_i
     voice = meeting.location.channel_id if meeting.location.place in (Place.VOICE, Place.STAGE) else None
     row = MeetingRun(guild_id=meeting.guild_id, meeting_id=meeting.id, meeting_name=meeting.name,
                      occurrence=occurrence_for(meeting, now), started_at=now, chair_id=chair_id,
+                     chair_role_id=meeting.facilitator_role_id,
                      channel_id=channel_id, voice_channel_id=voice,
                      steps=[{"title": s.title, "text": s.text} for s in chosen.steps], step=0,
                      share_minutes=chosen.share_minutes, newcomers_first=chosen.newcomers_first, turn=0, shares=0)
