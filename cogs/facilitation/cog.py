@@ -136,7 +136,7 @@ class Facilitation(commands.Cog):
             f"{timestamp(slip.occurrence, 'D')}, present for {slip.minutes} minute{'' if slip.minutes == 1 else 's'}.",
             ephemeral=True)
 
-    async def format(self, interaction: discord.Interaction, reference: str, file: discord.Attachment | None,
+    async def edit_format(self, interaction: discord.Interaction, reference: str, file: discord.Attachment | None,
                      export: bool) -> None:
         guild = _guild(interaction)
         async with self.bot.sessions() as session:

@@ -417,14 +417,14 @@ class Meetings(commands.Cog):
     @requires(Role.MODERATOR)
     @app_commands.describe(meeting="The meeting", file="A format file to bring in (from export: True)",
                            export="Get the format as a file to edit")
-    async def format(self, interaction: discord.Interaction, meeting: str, file: discord.Attachment | None = None,
-                     export: bool = False) -> None:
-        await self._facilitation().format(interaction, meeting, file, export)
+    async def meeting_format(self, interaction: discord.Interaction, meeting: str,
+                             file: discord.Attachment | None = None, export: bool = False) -> None:
+        await self._facilitation().edit_format(interaction, meeting, file, export)
 
     @edit.autocomplete("meeting")
     @cancel.autocomplete("meeting")
     @start.autocomplete("meeting")
-    @format.autocomplete("meeting")
+    @meeting_format.autocomplete("meeting")
     @delete.autocomplete("meeting")
     @info.autocomplete("meeting")
     @calendar.autocomplete("meeting")

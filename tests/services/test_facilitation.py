@@ -74,12 +74,15 @@ async def test_attendance_minutes_add_up_and_slips_check_out_only_as_issued(sess
                                                                            run: runs.Run) -> None:
     sam, alex = MEMBERS[:2]
     async with writing(sessions) as session:
+        await queue.raise_hand(session, run.id, alex)
         await attendance.arrived(session, run.id, sam, NOW)
         await attendance.left(session, run.id, sam, NOW + timedelta(minutes=20))
         await attendance.arrived(session, run.id, sam, NOW + timedelta(minutes=30))
         await attendance.arrived(session, run.id, alex, NOW + timedelta(minutes=50))
         ended, summary = await runs.end(session, run.id, NOW + timedelta(minutes=60))
     assert (summary.minutes, summary.attendees, summary.shares) == (60, 2, 0) and ended.ended_at is not None
+    async with sessions() as session:
+        assert await queue.hands(session, run.id) == []  # hands matter only while the meeting runs
     async with sessions() as session:
         slip = await attendance.slip(session, run.id, sam, NOW + timedelta(hours=2))
         assert slip.minutes == 50

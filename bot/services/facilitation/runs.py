@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.db.models import Attendance, MeetingRun
+from bot.db.models import Attendance, MeetingRun, QueuedHand, Shared
 from bot.scheduler import NewJob
 from bot.services.errors import DomainError, InvalidInput, NotFound
 from bot.services.facilitation import attendance
@@ -178,5 +178,8 @@ async def end(session: AsyncSession, run_id: int, now: datetime) -> tuple[Run, S
     await attendance.close_all(session, run_id, now)
     count = await session.scalar(select(func.count()).select_from(Attendance).where(Attendance.run_id == run_id)) or 0
     row.ended_at, row.attendees, row.timer_ends_at = now, count, None
+    # Who raised a hand and who shared matter only while the meeting runs (the privacy page says so).
+    await session.execute(delete(QueuedHand).where(QueuedHand.run_id == run_id))
+    await session.execute(delete(Shared).where(Shared.run_id == run_id))
     minutes = max(0, round((now - row.started_at).total_seconds() / 60))
     return _run(row), Summary(minutes, count, row.shares)
