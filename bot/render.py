@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime
 from typing import Literal
 
 import discord
@@ -22,9 +22,10 @@ def timestamp(moment: datetime, style: TimestampStyle = "F") -> str:
     return discord.utils.format_dt(moment, style)
 
 
-def day_stamp(day: date) -> str:
-    """A calendar day as a Discord date. Noon UTC falls on that date for nearly every viewer's zone."""
-    return timestamp(datetime.combine(day, time(12), UTC), "D")
+def calendar_day(day: date) -> str:
+    """A day on someone's own calendar (a milestone's day), as words: unlike a Discord timestamp, which is an
+    instant each viewer sees in their own zone, it reads the same for everyone."""
+    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def plain(text: str) -> str:

@@ -38,12 +38,13 @@ async def servers_of(bot: RecoveryBot, user_id: int, needs: ChannelPurpose) -> l
 
 
 class ServerChoice(OwnedView):
-    """A menu of the member's servers; choosing one sends the request there."""
+    """A menu of the member's servers; choosing one sends the request there (or saves the choice for it)."""
 
     def __init__(self, owner_id: int, servers: list[discord.Guild],
-                 send: Callable[[discord.Interaction, int], Awaitable[None]]) -> None:
+                 send: Callable[[discord.Interaction, int], Awaitable[None]], *,
+                 working: str = "Sending your request…") -> None:
         super().__init__(owner_id, timeout=300)
-        self.send = send
+        self.send, self.working = send, working
         menu: discord.ui.Select[ServerChoice] = discord.ui.Select(
             placeholder="Choose a server", custom_id="servers:choose",
             options=[discord.SelectOption(label=g.name[:100], value=str(g.id)) for g in servers])
@@ -53,5 +54,5 @@ class ServerChoice(OwnedView):
 
     async def chosen(self, interaction: discord.Interaction) -> None:
         self.stop()
-        await interaction.response.edit_message(content="Sending your request…", view=None)
+        await interaction.response.edit_message(content=self.working, view=None)
         await self.send(interaction, int(self.menu.values[0]))

@@ -7,14 +7,13 @@ import logging
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.checks import Role, bot_can_post, defaults_for, permission_names, requires
 from bot.client import RecoveryBot
 from bot.render import CALM_BLUE, timestamp
 from bot.services import crisis, guild_config, meetings, setup_blueprint, timezones
-from bot.services.errors import DomainError, InvalidInput
+from bot.services.errors import DomainError
 from bot.services.guild_config import ChannelPurpose, GuildConfig, RolePurpose
 from bot.services.meetings import actions as meeting_actions
 from bot.services.meetings import feeds as meeting_feeds
@@ -140,7 +139,7 @@ class ServerSetup(commands.Cog):
     async def config_timezone(self, interaction: discord.Interaction, zone: str) -> None:
         guild = _guild(interaction)
         async with self.bot.sessions.begin() as session:
-            config = await set_zone(session, guild.id, interaction.user.id, zone)
+            config = await milestone_dates.set_server_zone(session, guild.id, interaction.user.id, zone, clock.now())
         await self.reply_saved(interaction, guild, config, f"Default time zone is now **{config.timezone}**.")
 
     @config_timezone.autocomplete("zone")
@@ -213,24 +212,12 @@ class ServerSetup(commands.Cog):
                                 custom: app_commands.Range[str, 1, 300] | None = None,
                                 hour: app_commands.Range[int, 0, 23] | None = None) -> None:
         guild = _guild(interaction)
-        preset = milestone_schedules.Preset(schedule.value) if schedule else None
-        if custom is not None and preset not in (None, milestone_schedules.Preset.CUSTOM):
-            raise InvalidInput("A custom list goes with schedule: Custom. Choose that, or leave custom out.")
-        if custom is not None:
-            preset = milestone_schedules.Preset.CUSTOM
-        if preset is milestone_schedules.Preset.CUSTOM and custom is None:
-            raise InvalidInput(f"Give the custom list too, e.g. custom: {milestone_schedules.EXAMPLE}")
-        checked = milestone_schedules.read_custom(custom) if custom is not None else None
         async with self.bot.sessions.begin() as session:
-            if preset is not None or hour is not None:
-                config = await guild_config.set_milestones(
-                    session, guild.id, interaction.user.id, schedule=preset.value if preset else None,
-                    custom=", ".join(m.name for m in checked.listed) + (", yearly" if checked.yearly else "")
-                    if checked else None, hour=hour)
-                await milestone_dates.refresh_server(session, guild.id, clock.now())
-            else:
-                config = await guild_config.get(session, guild.id)
-        text = (("Saved. " if preset or hour is not None else "") +
+            config = await milestone_dates.set_server_schedule(session, guild.id, interaction.user.id,
+                                                               schedule.value if schedule else None, custom, hour,
+                                                               clock.now())
+        changed = schedule is not None or custom is not None or hour is not None
+        text = (("Saved. " if changed else "") +
                 f"Milestones here: {milestone_words(config)}. Announced at **{config.milestone_hour:02d}:00** "
                 "on the day (on each member's clock; anonymous ones on the server's), for members who chose public or "
                 "anonymous.")
@@ -601,22 +588,13 @@ class TimezoneModal(BaseModal, title="Default time zone"):
 
     async def on_submit(self, interaction: discord.Interaction) -> None:
         async with self.wizard.cog.bot.sessions.begin() as session:
-            config = await set_zone(session, self.wizard.guild.id, interaction.user.id, self.zone.value)
+            config = await milestone_dates.set_server_zone(session, self.wizard.guild.id, interaction.user.id,
+                                                          self.zone.value, clock.now())
         await self.wizard.refresh(interaction, config)
 
 
 def milestone_words(config: GuildConfig) -> str:
-    """The server's milestone schedule in words."""
-    name = milestone_schedules.Preset(config.milestone_schedule or milestone_schedules.Preset.DEFAULT)
-    return milestone_schedules.PRESET_WORDS.get(name) or \
-        milestone_schedules.schedule_of(config.milestone_schedule, config.milestone_custom).describe()
-
-
-async def set_zone(session: AsyncSession, guild_id: int, actor_id: int, zone: str) -> GuildConfig:
-    """The server's zone, and the anonymous milestone announcements that go out on its clock moved with it."""
-    config = await guild_config.set_timezone(session, guild_id, actor_id, zone)
-    await milestone_dates.refresh_server(session, guild_id, clock.now())
-    return config
+    return milestone_schedules.words_of(config.milestone_schedule, config.milestone_custom)
 
 
 async def setup(bot: RecoveryBot) -> None:

@@ -16,7 +16,6 @@ from datetime import datetime
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.batching import Batcher
@@ -24,7 +23,7 @@ from bot.checks import Refused, Role, holds
 from bot.client import RecoveryBot
 from bot.db.engine import writing
 from bot.dm import send_privately
-from bot.render import day_stamp, plain, timestamp
+from bot.render import plain, timestamp
 from bot.scheduler import DueJob
 from bot.services import meetings
 from bot.services.errors import InvalidInput
@@ -82,7 +81,7 @@ class Facilitation(commands.Cog):
                 "To chair it, press 🪑 Take over there.", ephemeral=True)
             return
         await interaction.response.defer(ephemeral=True, thinking=True)
-        await self._post_panel(run)
+        await self.redraw(run.id)
         if run.voice_channel_id is not None:
             self.voice_runs[run.voice_channel_id] = run.id
             await self._count_those_present(run, now)
@@ -290,46 +289,29 @@ class Facilitation(commands.Cog):
     # -- the panel -----------------------------------------------------------------------------------------
 
     async def redraw(self, run_id: int) -> None:
-        """Show the run as it is now; a panel someone deleted is posted again."""
+        """Show the run as it is now; a panel not posted yet, or deleted since, is posted (again)."""
         async with self.bot.sessions() as session:
             run = await runs.get(session, run_id, open_only=False)
-            hands = await queue.hands(session, run_id) if run.ended_at is None else []
+            live = run.ended_at is None
+            hands = await queue.hands(session, run_id) if live else []
             present = await attendance.present_count(session, run_id)
-            names = await self._milestone_names(session, run) if run.ended_at is None else ""
+            coming = await milestone_dates.upcoming(session, run.guild_id, clock.now()) \
+                if live and formats.wants_milestones(run.current_step) else None
         channel = self.bot.get_channel(run.channel_id)
         if not isinstance(channel, discord.abc.Messageable):
             return
-        embed, view = (panel_embed(run, hands, present, names), live_view(run)) if run.ended_at is None else \
+        embed, view = (panel_embed(run, hands, present, coming), live_view(run)) if live else \
             (closed_embed(run), closed_view(run.id))
         if run.panel_message_id is not None:
             try:
                 await channel.get_partial_message(run.panel_message_id).edit(embed=embed, view=view)
                 return
             except discord.NotFound:
-                pass  # deleted: post it again below
-        if run.ended_at is None:
-            await self._post_panel(run)
-
-    async def _post_panel(self, run: Run) -> None:
-        channel = self.bot.get_channel(run.channel_id)
-        if not isinstance(channel, discord.abc.Messageable):
-            return
-        async with self.bot.sessions() as session:
-            names = await self._milestone_names(session, run)
-            present = await attendance.present_count(session, run.id)
-            hands = await queue.hands(session, run.id)
-        message = await channel.send(embed=panel_embed(run, hands, present, names), view=live_view(run))
-        async with writing(self.bot.sessions) as session:
-            await runs.set_panel(session, run.id, message.id)
-
-    async def _milestone_names(self, session: AsyncSession, run: Run) -> str:
-        if not formats.wants_milestones(run.current_step):
-            return ""
-        coming = await milestone_dates.upcoming(session, run.guild_id, clock.now())
-        named = ", ".join(f"<@{c.user_id}> ({c.milestone.title}, {day_stamp(c.day)})"
-                          for c in coming.named[:15])
-        anonymous = f" {coming.anonymous} more celebrate soon, anonymously." if coming.anonymous else ""
-        return (f"Celebrating soon: {named}." if named else "No one has asked to be named this week.") + anonymous
+                pass  # deleted: posted again below
+        if live:
+            message = await channel.send(embed=embed, view=view)
+            async with writing(self.bot.sessions) as session:
+                await runs.set_panel(session, run.id, message.id)
 
     # -- the share timer, and attendance ---------------------------------------------------------------------
 

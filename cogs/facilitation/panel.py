@@ -13,10 +13,11 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.checks import Role
-from bot.render import CALM_BLUE, plain, timestamp
+from bot.render import CALM_BLUE, calendar_day, plain, timestamp
 from bot.services.facilitation.formats import render
 from bot.services.facilitation.queue import SHOWN
 from bot.services.facilitation.runs import Run
+from bot.services.milestones.dates import Upcoming
 from bot.tasks import create_task
 from bot.views import PersistentButton
 
@@ -43,11 +44,20 @@ def facilitation(interaction: discord.Interaction) -> Facilitation:
     return cog  # type: ignore[no-any-return]
 
 
-def panel_embed(run: Run, hands: list[int], present: int, milestones: str) -> discord.Embed:
+def milestone_words(coming: Upcoming | None) -> str:
+    """Who celebrates soon, for a step with {milestones}: those who chose to be named, and a count of the others."""
+    if coming is None:
+        return ""
+    named = ", ".join(f"<@{c.user_id}> ({c.milestone.title}, {calendar_day(c.day)})" for c in coming.named[:15])
+    anonymous = f" {coming.anonymous} more celebrate soon, anonymously." if coming.anonymous else ""
+    return (f"Celebrating soon: {named}." if named else "No one has asked to be named this week.") + anonymous
+
+
+def panel_embed(run: Run, hands: list[int], present: int, coming: Upcoming | None) -> discord.Embed:
     step = run.current_step
     embed = discord.Embed(title=f"🟢 {plain(run.meeting_name)}: live", colour=CALM_BLUE)
     embed.add_field(name=f"Step {min(run.step, len(run.steps) - 1) + 1} of {len(run.steps)} · {plain(step.title)}",
-                    value=(render(step, run.share_minutes, milestones) or "…")[:1024], inline=False)
+                    value=(render(step, run.share_minutes, milestone_words(coming)) or "…")[:1024], inline=False)
     if run.speaker_id is not None:
         timer = f" · time's up {timestamp(run.timer_ends_at, 'R')}" if run.timer_ends_at else ""
         embed.add_field(name="Sharing now", value=f"<@{run.speaker_id}>{timer}", inline=False)

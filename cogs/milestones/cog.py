@@ -12,20 +12,19 @@ import logging
 import discord
 from discord import app_commands
 from discord.ext import commands
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot import clock
 from bot.checks import ANYWHERE, Role, requires
 from bot.client import RecoveryBot
 from bot.db.engine import writing
-from bot.render import day_stamp
+from bot.render import calendar_day
 from bot.scheduler import DueJob, NewJob, PermanentJobError
 from bot.servers import ServerChoice, servers_of
 from bot.services import guild_config, timezones
 from bot.services.guild_config import ChannelPurpose
 from bot.services.milestones import dates, sweep
 from bot.services.milestones.dates import MODE_WORDS, Mode
-from bot.services.milestones.schedules import Schedule, progress, schedule_of
+from bot.services.milestones.schedules import progress
 from cogs.milestones.views import AnnouncementChoice, ConfirmErase, choice_words, date_field, view_embed
 
 log = logging.getLogger(__name__)
@@ -71,7 +70,7 @@ class Milestones(commands.Cog):
                                                   clock.now())
             choice = await dates.choice_of(session, interaction.user.id, interaction.guild_id) \
                 if interaction.guild_id else None
-            schedule = await self._schedule(session, interaction.guild_id)
+            schedule = await dates.schedule_for(session, interaction.guild_id)
         p = progress(found.start, timezones.today_in(found.zone, clock.now()), schedule)
         text = (f"{'Saved' if created else 'Updated'}: clean since **{found.start.isoformat()}** "
                 f"({found.zone}), that's **{p.days:,} day{'' if p.days == 1 else 's'}**. 💙")
@@ -102,7 +101,7 @@ class Milestones(commands.Cog):
     async def view(self, interaction: discord.Interaction) -> None:
         async with self.bot.sessions() as session:
             found = await dates.dates_of(session, interaction.user.id)
-            schedule = await self._schedule(session, interaction.guild_id)
+            schedule = await dates.schedule_for(session, interaction.guild_id)
             choice = await dates.choice_of(session, interaction.user.id, interaction.guild_id) \
                 if interaction.guild_id else None
         if not found:
@@ -164,7 +163,8 @@ class Milestones(commands.Cog):
             await self.apply_choice(interaction, servers[0].id, mode)
         else:
             picker = ServerChoice(interaction.user.id, servers,
-                                  lambda picked, guild_id: self.apply_choice(picked, guild_id, mode, followup=True))
+                                  lambda picked, guild_id: self.apply_choice(picked, guild_id, mode, followup=True),
+                                  working="Saving your choice…")
             await interaction.response.send_message("For which server?", view=picker, ephemeral=True)
 
     async def apply_choice(self, interaction: discord.Interaction, guild_id: int, mode: Mode, *, edit: bool = False,
@@ -201,7 +201,7 @@ class Milestones(commands.Cog):
                 "No milestones in the next 7 days among members who chose to have theirs celebrated here.",
                 ephemeral=True)
             return
-        lines = [f"• <@{c.user_id}>: **{c.milestone.title}**, {day_stamp(c.day)}" for c in coming.named]
+        lines = [f"• <@{c.user_id}>: **{c.milestone.title}**, {calendar_day(c.day)}" for c in coming.named]
         if coming.anonymous:
             lines.append(f"• and {coming.anonymous} member{'' if coming.anonymous == 1 else 's'} who celebrate "
                          "anonymously (not named)")
@@ -242,10 +242,3 @@ class Milestones(commands.Cog):
                 return config.timezone
         return self.bot.settings.default_timezone
 
-    @staticmethod
-    async def _schedule(session: AsyncSession, guild_id: int | None) -> Schedule:
-        """The server's schedule; in DMs, the default one."""
-        if guild_id is None:
-            return schedule_of(None, None)
-        config = await guild_config.get(session, guild_id)
-        return schedule_of(config.milestone_schedule, config.milestone_custom)

@@ -4,12 +4,11 @@ how a date's progress is shown."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Coroutine
-from datetime import date
 from typing import Any
 
 import discord
 
-from bot.render import CALM_BLUE, plain
+from bot.render import CALM_BLUE, calendar_day, plain
 from bot.services.milestones.dates import MODE_WORDS, CleanDate, Mode
 from bot.services.milestones.schedules import Progress
 from bot.views import OwnedView
@@ -28,20 +27,16 @@ def _span(p: Progress) -> str:
     return ", ".join(words) if words else "today is day one"
 
 
-def _day(day: date) -> str:
-    return f"{day:%a %d %b %Y}"
-
-
 def date_field(found: CleanDate, p: Progress) -> tuple[str, str]:
     """One date as an embed field: days clean, the same in years/months/days, where it stands, what comes next."""
     name = f"Clean since {found.start.isoformat()}" + (f" · {plain(found.label)}" if found.label else "")
     lines = [f"**{p.days:,} day{'' if p.days == 1 else 's'}** clean ({_span(p)})"]
     if p.current is not None:
-        lines.append(f"Reached: **{p.current[1].title}** on {_day(p.current[0])}")
+        lines.append(f"Reached: **{p.current[1].title}** on {calendar_day(p.current[0])}")
     if p.next is not None:
         days = p.days_to_next
         when = "tomorrow" if days == 1 else f"in {days:,} days"
-        lines.append(f"Next: **{p.next[1].title}** on {_day(p.next[0])}, {when}")
+        lines.append(f"Next: **{p.next[1].title}** on {calendar_day(p.next[0])}, {when}")
         lines.append(progress_bar(p.share_to_next))
     lines.append(f"Days begin at midnight in {found.zone}.")
     return name, "\n".join(lines)

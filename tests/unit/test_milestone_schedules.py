@@ -122,6 +122,8 @@ def test_custom_schedules_are_read_as_typed_or_refused_kindly() -> None:
     assert custom.yearly and not read_custom("30d, 90d").yearly
     assert read_custom("30d, 30 days, 720h").listed == (Milestone(30, "d"),)  # the same day once
     assert read_custom(", ".join(m.name for m in custom.listed)) == Schedule(custom.listed, yearly=False)
+    longest = read_custom(", ".join(f"{9999 - n} days" for n in range(30)) + ", yearly")
+    assert len(longest.as_text()) <= 300 and read_custom(longest.as_text()) == longest  # it fits the stored column
     for typed, says in [("", "at least one"), ("soon", "can't read"), ("0d", "out of range"), ("36h", "whole days"),
                         ("101y", "out of range"), (", ".join(["1d"] * 31), "keep the list to 30")]:
         with pytest.raises(InvalidInput, match=says):

@@ -22,7 +22,18 @@ from bot.db.models import MilestoneChoice, MilestoneDue, MilestoneRow
 from bot.services import guild_config, timezones
 from bot.services.errors import InvalidInput, NotFound
 from bot.services.guild_config import GuildConfig
-from bot.services.milestones.schedules import MAX_YEARS, Milestone, Schedule, first_on_or_after, schedule_of
+from bot.services.milestones.schedules import (
+    EXAMPLE as SCHEDULE_EXAMPLE,
+)
+from bot.services.milestones.schedules import (
+    MAX_YEARS,
+    Milestone,
+    Preset,
+    Schedule,
+    first_on_or_after,
+    read_custom,
+    schedule_of,
+)
 from bot.services.text import checked, escape_markdown, excerpt
 
 MAX_DATES = 5
@@ -216,6 +227,41 @@ async def _refresh_member(session: AsyncSession, rows: Sequence[MilestoneRow], n
             if due is not None:
                 session.add(MilestoneDue(milestone_id=row.id, guild_id=choice.guild_id, next_at=due))
     await session.flush()
+
+
+async def schedule_for(session: AsyncSession, guild_id: int | None) -> Schedule:
+    """The server's schedule; in DMs (no server), the default one."""
+    if guild_id is None:
+        return schedule_of(None, None)
+    config = await guild_config.get(session, guild_id)
+    return schedule_of(config.milestone_schedule, config.milestone_custom)
+
+
+async def set_server_schedule(session: AsyncSession, guild_id: int, actor_id: int, preset: str | None,
+                              custom: str | None, hour: int | None, now: datetime) -> GuildConfig:
+    """A server's schedule (a preset, or a custom list) and announcement hour; every due instant moves with them.
+    With nothing given, the setting as it is."""
+    chosen = Preset(preset) if preset else None
+    if custom is not None and chosen not in (None, Preset.CUSTOM):
+        raise InvalidInput("A custom list goes with schedule: Custom. Choose that, or leave custom out.")
+    if custom is not None:
+        chosen = Preset.CUSTOM
+    if chosen is Preset.CUSTOM and custom is None:
+        raise InvalidInput(f"Give the custom list too, e.g. custom: {SCHEDULE_EXAMPLE}")
+    if chosen is None and hour is None:
+        return await guild_config.get(session, guild_id)
+    listed = read_custom(custom).as_text() if custom is not None else None
+    config = await guild_config.set_milestones(session, guild_id, actor_id, schedule=chosen.value if chosen else None,
+                                               custom=listed, hour=hour)
+    await refresh_server(session, guild_id, now)
+    return config
+
+
+async def set_server_zone(session: AsyncSession, guild_id: int, actor_id: int, zone: str, now: datetime) -> GuildConfig:
+    """The server's zone, and the anonymous announcements that go out on its clock moved with it."""
+    config = await guild_config.set_timezone(session, guild_id, actor_id, zone)
+    await refresh_server(session, guild_id, now)
+    return config
 
 
 async def refresh_server(session: AsyncSession, guild_id: int, now: datetime) -> int:

@@ -90,6 +90,10 @@ class Schedule:
         words = ", ".join(m.title for m in self.listed)
         return words + (", then every year" if self.yearly else "")
 
+    def as_text(self) -> str:
+        """The list as `read_custom` reads it, short ("24h"-style codes keep 30 of them within the stored 300)."""
+        return ", ".join(f"{m.amount}{m.unit}" for m in self.listed) + (", yearly" if self.yearly else "")
+
 
 def _m(amount: int, unit: str, tag: str | None = None) -> Milestone:
     return Milestone(amount, unit, tag)
@@ -164,6 +168,15 @@ def schedule_of(preset: str | None, custom: str | None) -> Schedule:
         return PRESETS[Preset(preset or Preset.DEFAULT)]
     except (ValueError, KeyError):
         return PRESETS[Preset.DEFAULT]
+
+
+def words_of(preset: str | None, custom: str | None) -> str:
+    """A server's schedule in words, for its managers."""
+    try:
+        chosen = Preset(preset or Preset.DEFAULT)
+    except ValueError:
+        chosen = Preset.DEFAULT
+    return PRESET_WORDS.get(chosen) or schedule_of(preset, custom).describe()
 
 
 @dataclass(frozen=True, slots=True)
